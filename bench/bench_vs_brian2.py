@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: cognitron vs Brian2 (cpp_standalone) [vs NEST].
+
+Models: CUBA and COBA (Brette et al. 2007 benchmarks 2 and 1; definitions in
+bench/reference/brian2_networks.py), N = 4000 and 100000, connection probability
+80/N (each neuron keeps ~80 inputs), T = 1 s and 10 s biological time, 1 and 2
+threads. Every configuration runs in its own fresh subprocess, so the peak RSS is
+per configuration.
+
+Typical use (the Brian2/NEST workers need the venv that has brian2 / nest):
+
+    /work/venvs/ref/bin/python bench/bench_vs_brian2.py                  # full matrix, all tools
+    /work/venvs/ref/bin/python bench/bench_vs_brian2.py --quick          # N=4000, T=1 s only
+    /work/venvs/ref/bin/python bench/bench_vs_brian2.py --tools brian2 --models cuba
+    /work/venvs/ref/bin/python bench/bench_vs_brian2.py --json-out /tmp/bench.json
+
+Measured quantities
+  run_s        time of the simulation loop only.
+               brian2: device._last_run_time (excludes compilation and network
+               construction); cognitron: summary.json "run_s"; nest: wall time of
+               nest.Simulate().
+  build_s      brian2: wall time of the compiled binary minus run_s (network
+               construction + I/O in the binary; compilation is NOT included, it is
+               reported separately as compile_s); cognitron: summary.json "build_s";
+               nest: Create+Connect wall time.
+  RT factor    run_s / T (< 1 is faster than real time).
+  syn ev/s     synaptic events / run_s, synaptic events = sum over neurons of
+               spikes x out-degree (brian2/nest: spike counts per neuron x out-degree
+               from the synapse source indices; cognitron: summary.json).
+  peak RSS     max RSS of the process doing the simulation (os.wait4 rusage):
+               brian2: the compiled standalone binary alone (not the python driver,
+               not g++); cognitron: its process; nest: the python worker process.
+  b2best/cog   best Brian2 run_s over thread counts for the same (model, N, T)
+               divided by this cognitron row's run_s (> 1: cognitron faster).
+
+Brian2 threads: --threads 1 maps to openmp_threads=0 (plain serial code, no
+OpenMP runtime; pass --brian2-omp1 to use openmp_threads=1 instead); k > 1 maps to
+openmp_threads=k. Cognitron threads: env RAYON_NUM_THREADS. NEST: local_num_threads.
+"""
+import argparse
+import itertools
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "reference"))
+
+# ----------------------------------------------------------------------------
+# cognitron interface (adjust here if the CLI changes)
+# ----------------------------------------------------------------------------
+COGNITRON_BIN = os.path.join(REPO, "target", "release", "cognitron")
+COGNITRON_EXPERIMENTS = {"cuba": os.path.join(REPO, "experiments", "cuba.toml"),
+                         "coba": os.path.join(REPO, "experiments", "coba.toml")}
+COGNITRON_CMD = ("{bin} run {exp} --out {out} --no-plots --set simulation.duration_ms={duration_ms} "
+                 "--set network.scale={scale}")
+BASE_N = 4000  # population sizes in experiments/*.toml sum to this at scale=1
+
+
+def p_conn_for(N):
+    return 80.0 / N
+
+
+# ----------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------
+def run_measured(cmd, env=None, cwd=None, timeout=None, stdout_path=None):
+    """Run cmd (list) as a child, return (returncode, wall_s, maxrss_mb)."""
+    out = open(stdout_path, "w") if stdout_path else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid != 0:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            break
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if stdout_path:
+        out.close()
+    return p.returncode, wall, ru.ru_maxrss / 1024.0  # Linux: KiB
+
+
+def tail(path, n=30):
+    try:
+        with open(path) as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+# ----------------------------------------------------------------------------
+# workers (run in a fresh subprocess per configuration)
+# ----------------------------------------------------------------------------
+def worker_rss_wrapper(argv):
+    """Used as brian2's run_cmd_unix: run the binary, record its own max RSS + wall."""
+    rss_file, cmd = argv[0], argv[1:]
+    rc, wall, rss = run_measured(cmd, stdout_path=None)
+    with open(rss_file, "w") as f:
+        json.dump(dict(maxrss_mb=rss, binary_wall_s=wall), f)
+    sys.exit(rc)
+
+
+def worker_brian2(a):
+    import numpy as np
+    import brian2 as b2
+    import brian2_networks as bn
+
+    b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+    rss_file = os.path.join(a.build_dir, "binary_rss.json")
+    b2.prefs.devices.cpp_standalone.run_cmd_unix = [
+        sys.executable, os.path.abspath(__file__), "--worker", "rss", rss_file, "./main"]
+    omp = a.threads if (a.threads > 1 or a.brian2_omp1) else 0
+    t0 = time.perf_counter()
+    kw = dict(variant=a.coba_variant) if a.model == "coba" else {}
+    res = bn.MODELS[a.model](N=a.N, duration_s=a.T, seed=a.seed, device="cpp_standalone",
+                             threads=omp, build_dir=a.build_dir, p_conn=p_conn_for(a.N),
+                             record_spikes=not a.no_record, **kw)
+    total = time.perf_counter() - t0
+    with open(rss_file) as f:
+        binfo = json.load(f)
+    counts, outdeg = res["counts"], res["out_degree"]
+    timers = getattr(b2.device, "timers", {})
+    compile_s = float(timers.get("compile", {}).get("make", 0.0) if isinstance(timers.get("compile"), dict)
+                      else 0.0)
+    out = dict(tool="brian2", model=a.model, N=a.N, T=a.T, threads=a.threads,
+               openmp_threads=omp, run_s=res["run_s"],
+               build_s=binfo["binary_wall_s"] - res["run_s"],
+               compile_s=compile_s, total_worker_s=total,
+               spikes=int(counts.sum()), rate_hz=float(counts.sum() / (a.N * a.T)),
+               synaptic_events=int(np.dot(counts, outdeg)), n_synapses=res["n_synapses"],
+               peak_rss_mb=binfo["maxrss_mb"], brian2_version=b2.__version__)
+    with open(a.result, "w") as f:
+        json.dump(out, f)
+
+
+def worker_nest(a):
+    import numpy as np
+    import nest
+
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": 0.1, "local_num_threads": a.threads, "rng_seed": a.seed,
+                          "print_time": False})
+    rng = np.random.default_rng(a.seed)
+    N, NE = a.N, int(round(0.8 * a.N))
+    p = p_conn_for(N)
+    t0 = time.perf_counter()
+    if a.model == "cuba":
+        # Brian2 CUBA: ge is a voltage; NEST current-based with I = ge*C/taum
+        C, taum = 250.0, 20.0
+        params = dict(C_m=C, tau_m=taum, E_L=-49.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0,
+                      tau_syn_ex=5.0, tau_syn_in=10.0, I_e=0.0)
+        pop = nest.Create("iaf_psc_exp", N, params=params)
+        we, wi = 1.62 * C / taum, -9.0 * C / taum  # pA
+        pop.set({"V_m": list(-60.0 + 10.0 * rng.random(N))})
+    elif a.model == "coba":
+        from brian2_networks import COBA_VARIANTS
+        v = COBA_VARIANTS[a.coba_variant]
+        params = dict(C_m=200.0, g_L=10.0, E_L=-60.0, E_ex=0.0, E_in=-80.0, V_th=-50.0,
+                      V_reset=-60.0, t_ref=5.0, tau_syn_ex=5.0, tau_syn_in=10.0,
+                      I_e=float(v["I_bias_pA"]))
+        pop = nest.Create("iaf_cond_exp", N, params=params)
+        we, wi = v["we_nS"], -v["wi_nS"]  # NEST: inhibitory conductance weights negative
+        pop.set({"V_m": list(-60.0 + 10.0 * rng.random(N)),
+                 "g_ex": list(np.clip(v["ge0_mean_nS"] + v["ge0_std_nS"] * rng.standard_normal(N), 0, None)),
+                 "g_in": list(np.clip(v["gi0_mean_nS"] + v["gi0_std_nS"] * rng.standard_normal(N), 0, None))})
+    else:
+        raise ValueError(a.model)
+    rule = {"rule": "pairwise_bernoulli", "p": p, "allow_autapses": True}
+    nest.Connect(pop[:NE], pop, rule, {"weight": we, "delay": 0.1})
+    nest.Connect(pop[NE:], pop, rule, {"weight": wi, "delay": 0.1})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pop, sr)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    nest.Simulate(a.T * 1000.0)
+    run_s = time.perf_counter() - t0
+    senders = np.asarray(sr.get("events")["senders"]) - pop[0].global_id
+    counts = np.bincount(senders, minlength=N)
+    # out-degree: total connections from each source (excluding the recorder)
+    conns = nest.GetConnections(source=pop, target=pop)
+    src = np.asarray(conns.get("source")) - pop[0].global_id
+    outdeg = np.bincount(src, minlength=N)
+    out = dict(tool="nest", model=a.model, N=N, T=a.T, threads=a.threads, run_s=run_s,
+               build_s=build_s, spikes=int(counts.sum()), rate_hz=float(counts.sum() / (N * a.T)),
+               synaptic_events=int(np.dot(counts, outdeg)), n_synapses=int(len(src)),
+               nest_version=nest.__version__)
+    with open(a.result, "w") as f:
+        json.dump(out, f)
+
+
+# ----------------------------------------------------------------------------
+# driver
+# ----------------------------------------------------------------------------
+def run_config(tool, model, N, T, threads, args, tmp_root):
+    tag = f"{tool}_{model}_N{N}_T{T:g}_t{threads}"
+    work = tempfile.mkdtemp(prefix=tag + "_", dir=tmp_root)
+    log = os.path.join(work, "log.txt")
+    base = dict(tool=tool, model=model, N=N, T=T, threads=threads)
+    if tool == "cognitron":
+        if not os.path.exists(args.cognitron_bin):
+            return dict(base, error=f"binary not found: {args.cognitron_bin}")
+        scale = N / BASE_N
+        scale_s = str(int(scale)) if float(scale).is_integer() else repr(scale)
+        outdir = os.path.join(work, "out")
+        cmd = shlex.split(args.cognitron_cmd.format(bin=args.cognitron_bin,
+                                                   exp=COGNITRON_EXPERIMENTS[model], out=outdir,
+                                                   duration_ms=int(round(T * 1000)), scale=scale_s))
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+        rc, wall, rss = run_measured(cmd, env=env, cwd=REPO, timeout=args.timeout, stdout_path=log)
+        if rc != 0:
+            return dict(base, error=f"rc={rc}", log_tail=tail(log), cmd=" ".join(cmd))
+        with open(os.path.join(outdir, "summary.json")) as f:
+            s = json.load(f)
+        pops = s.get("populations", {})
+        spikes = sum(int(p.get("spikes", 0)) for p in pops.values()) if pops else None
+        res = dict(base, run_s=float(s["run_s"]), build_s=s.get("build_s"), total_s=wall,
+                   synaptic_events=s.get("synaptic_events"), peak_rss_mb=rss,
+                   reported_peak_rss_mb=s.get("peak_rss_mb"), reported_threads=s.get("threads"),
+                   spikes=spikes, rate_hz=(spikes / (N * T) if spikes is not None else None),
+                   populations=pops, cmd=" ".join(cmd))
+    else:
+        result = os.path.join(work, "result.json")
+        cmd = [args.python, os.path.abspath(__file__), "--worker", tool, "--model", model,
+               "--N", str(N), "--T", str(T), "--threads", str(threads), "--seed", str(args.seed),
+               "--build-dir", os.path.join(work, "build"), "--result", result,
+               "--coba-variant", args.coba_variant]
+        if args.brian2_omp1:
+            cmd.append("--brian2-omp1")
+        if args.no_record:
+            cmd.append("--no-record")
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        rc, wall, rss = run_measured(cmd, env=env, cwd=work, timeout=args.timeout, stdout_path=log)
+        if rc != 0 or not os.path.exists(result):
+            return dict(base, error=f"rc={rc}", log_tail=tail(log))
+        with open(result) as f:
+            res = json.load(f)
+        res["total_s"] = wall
+        if tool == "nest":
+            res["peak_rss_mb"] = rss
+    if not args.keep_builds:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        res["workdir"] = work
+    return res
+
+
+def fmt(x, f="{:.3f}"):
+    return "—" if x is None else f.format(x)
+
+
+def markdown(results):
+    best_b2 = {}
+    for r in results:
+        if r["tool"] == "brian2" and "run_s" in r:
+            k = (r["model"], r["N"], r["T"])
+            best_b2[k] = min(best_b2.get(k, float("inf")), r["run_s"])
+    lines = ["| tool | model | N | T (s) | threads | run (s) | build (s) | RT factor | syn. events/s "
+             "| peak RSS (MB) | rate (Hz) | b2best/cog |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {r['threads']} | "
+                         f"FAILED: {r['error']} | | | | | | |")
+            continue
+        ev = r.get("synaptic_events")
+        evs = ev / r["run_s"] if ev and r["run_s"] > 0 else None
+        ratio = None
+        if r["tool"] == "cognitron":
+            b = best_b2.get((r["model"], r["N"], r["T"]))
+            ratio = b / r["run_s"] if b and r["run_s"] > 0 else None
+        lines.append(
+            f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {r['threads']} | "
+            f"{fmt(r['run_s'])} | {fmt(r.get('build_s'))} | {fmt(r['run_s'] / r['T'])} | "
+            f"{fmt(evs, '{:.3g}')} | {fmt(r.get('peak_rss_mb'), '{:.0f}')} | "
+            f"{fmt(r.get('rate_hz'), '{:.2f}')} | {fmt(ratio, '{:.2f}')} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tools", nargs="+", default=None, choices=["brian2", "cognitron", "nest"],
+                    help="default: brian2 + cognitron, plus nest if importable by --python")
+    ap.add_argument("--models", nargs="+", default=["cuba", "coba"], choices=["cuba", "coba"])
+    ap.add_argument("--sizes", nargs="+", type=int, default=[4000, 100000])
+    ap.add_argument("--durations", nargs="+", type=float, default=[1.0, 10.0])
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--quick", action="store_true", help="only N=4000, T=1 s")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--coba-variant", default="base", help="see brian2_networks.COBA_VARIANTS")
+    ap.add_argument("--python", default=sys.executable, help="python with brian2/nest installed")
+    ap.add_argument("--cognitron-bin", default=COGNITRON_BIN)
+    ap.add_argument("--cognitron-cmd", default=COGNITRON_CMD,
+                    help="template; placeholders {bin} {exp} {out} {duration_ms} {scale}")
+    ap.add_argument("--brian2-omp1", action="store_true",
+                    help="threads=1 -> openmp_threads=1 instead of 0 (serial)")
+    ap.add_argument("--no-record", action="store_true",
+                    help="brian2/nest: count spikes only (SpikeMonitor record=False)")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="per configuration, seconds")
+    ap.add_argument("--tmpdir", default=tempfile.gettempdir(),
+                    help="where per-config work dirs (brian2 build dirs) go; outside the repo")
+    ap.add_argument("--keep-builds", action="store_true")
+    ap.add_argument("--json-out", default=None)
+    # worker mode
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--N", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--T", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--build-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker" and sys.argv[2] == "rss":
+        return worker_rss_wrapper(sys.argv[3:])
+    args = ap.parse_args()
+    if args.worker:
+        args.threads = args.threads[0]
+        return {"brian2": worker_brian2, "nest": worker_nest}[args.worker](args)
+
+    if args.quick:
+        args.sizes, args.durations = [4000], [1.0]
+    tools = args.tools
+    if tools is None:
+        tools = ["brian2", "cognitron"]
+        probe = subprocess.run([args.python, "-c", "import nest"], capture_output=True)
+        if probe.returncode == 0:
+            tools.append("nest")
+    tmp_root = tempfile.mkdtemp(prefix="cognitron_bench_", dir=args.tmpdir)
+    results = []
+    print(f"# bench_vs_brian2: tools={tools} models={args.models} N={args.sizes} "
+          f"T={args.durations} threads={args.threads} (work dir {tmp_root})", flush=True)
+    for model, N, T, threads, tool in itertools.product(args.models, args.sizes, args.durations,
+                                                        args.threads, tools):
+        t0 = time.perf_counter()
+        r = run_config(tool, model, N, T, threads, args, tmp_root)
+        results.append(r)
+        if "error" in r:
+            print(f"  {tool:9s} {model} N={N} T={T:g} threads={threads}: FAILED {r['error']}\n"
+                  f"{r.get('log_tail', '')}", flush=True)
+        else:
+            print(f"  {tool:9s} {model} N={N} T={T:g} threads={threads}: run {r['run_s']:.3f} s, "
+                  f"rate {fmt(r.get('rate_hz'), '{:.2f}')} Hz, rss {fmt(r.get('peak_rss_mb'), '{:.0f}')} MB "
+                  f"({time.perf_counter() - t0:.0f} s incl. setup)", flush=True)
+    if not args.keep_builds:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    print()
+    print(markdown(results))
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(results, f, indent=2)
+        print(f"\nraw results: {args.json_out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

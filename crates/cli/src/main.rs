@@ -1,0 +1,148 @@
+//! `cognitron`: run experiments described in TOML.
+
+mod output;
+mod plot;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use cognitron_core::{experiment, Simulation};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "cognitron",
+    version,
+    about = "Build, simulate and train brain-inspired networks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a TOML experiment and write its results to a folder.
+    Run {
+        /// The experiment file.
+        experiment: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Override a field: `--set simulation.duration_ms=5000`,
+        /// `--set network.scale=25`. Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Also write spikes and traces as CSV.
+        #[arg(long)]
+        csv: bool,
+        /// Skip the PNG plots.
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Check an experiment without running it.
+    Check {
+        experiment: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+}
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Run {
+            experiment,
+            out,
+            overrides,
+            csv,
+            no_plots,
+        } => run(&experiment, &out, &overrides, csv, !no_plots),
+        Command::Check { experiment, overrides } => {
+            let network = experiment::load(&experiment, &overrides)?;
+            let neurons: usize = network.populations.values().map(|p| network.scaled_size(p)).sum();
+            let synapses: f64 = network
+                .projections
+                .values()
+                .map(|p| cognitron_core::validate::expected_synapses(&network, p))
+                .sum();
+            println!(
+                "{}: ok ({neurons} neurons, about {synapses:.0} synapses, {:.0} MiB)",
+                experiment.display(),
+                cognitron_core::validate::estimate_memory(&network) / 1048576.0
+            );
+            Ok(())
+        }
+    }
+}
+
+fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) -> Result<()> {
+    let started = Instant::now();
+    let network = experiment::load(path, overrides)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    // The resolved model (overrides applied): running it again gives the same spikes.
+    output::write_atomic(&out.join("experiment.toml"), network.to_toml().as_bytes())?;
+    let simulation = Simulation::build(&network);
+    let total = simulation.total_steps();
+    let mut bar: Option<ProgressBar> = None;
+    let run_started = Instant::now();
+    let result = simulation.run(|done| {
+        if bar.is_none() && run_started.elapsed() > Duration::from_secs(1) && done < total {
+            let b = ProgressBar::new(total);
+            b.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} steps ({eta} left)")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let result = result.with_context(|| format!("the run of {} stopped", path.display()))?;
+    output::write_spikes(out, &result, csv)?;
+    output::write_traces(out, &result, csv)?;
+    if plots {
+        plot::raster(&out.join("raster.png"), &result).context("cannot draw raster.png")?;
+        if !result.traces.is_empty() {
+            plot::traces(&out.join("traces.png"), &result).context("cannot draw traces.png")?;
+        }
+    }
+    let summary = output::summary(&network, &result, started.elapsed().as_secs_f64());
+    output::write_atomic(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    for p in &result.populations {
+        println!(
+            "{:>10}: n = {:>7}, {:>9} spikes, {:8.3} Hz, CV ISI {}",
+            p.name,
+            p.n,
+            p.spikes,
+            p.rate_hz,
+            p.cv_isi.map_or("-".to_string(), |c| format!("{c:.3}"))
+        );
+    }
+    println!(
+        "{:.1} s simulated in {:.2} s ({:.2} s build + {:.2} s run, {} threads); {} synaptic events; results in {}",
+        result.duration_ms / 1000.0,
+        started.elapsed().as_secs_f64(),
+        result.build_s,
+        result.run_s,
+        result.threads,
+        result.synaptic_events,
+        out.display()
+    );
+    Ok(())
+}

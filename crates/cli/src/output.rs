@@ -1,0 +1,150 @@
+//! Result files. Every file is written to a temporary name and renamed, so an
+//! interrupted run never leaves a half-written file under the final name.
+//!
+//! Spikes: `spikes_<population>.npy`, a NumPy structured array with fields
+//! `t_ms` (little-endian f64, start of the step in which the neuron crossed
+//! threshold) and `neuron` (little-endian u32, index within the population),
+//! in time order (`numpy.load(path)["t_ms"]`). With `--csv` also
+//! `spikes_<population>.csv` (`t_ms,neuron`).
+//! Traces: `traces.csv` (`population,variable,neuron,t_ms,value`), with `--csv`
+//! or whenever a state monitor is set.
+
+use anyhow::{Context, Result};
+use cognitron_core::{Network, RunResult};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::Path;
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.partial",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// NumPy `.npy` (format 1.0) bytes of a structured array `(t_ms f8, neuron u4)`.
+pub fn spikes_npy(times_ms: &[f64], neurons: &[u32]) -> Vec<u8> {
+    let mut header = format!(
+        "{{'descr': [('t_ms', '<f8'), ('neuron', '<u4')], 'fortran_order': False, 'shape': ({},), }}",
+        times_ms.len()
+    );
+    // Magic (6) + version (2) + header length (2) + header, padded to 64 bytes.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    header.push('\n');
+    let mut bytes = Vec::with_capacity(10 + header.len() + times_ms.len() * 12);
+    bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for (t, i) in times_ms.iter().zip(neurons) {
+        bytes.extend_from_slice(&t.to_le_bytes());
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    bytes
+}
+
+pub fn write_spikes(out: &Path, result: &RunResult, csv: bool) -> Result<()> {
+    for p in result.populations.iter().filter(|p| p.recorded) {
+        let times: Vec<f64> = p.spike_steps.iter().map(|&s| s as f64 * result.dt_ms).collect();
+        write_atomic(
+            &out.join(format!("spikes_{}.npy", p.name)),
+            &spikes_npy(&times, &p.spike_neurons),
+        )?;
+        if csv {
+            let mut text = String::with_capacity(times.len() * 16 + 16);
+            text.push_str("t_ms,neuron\n");
+            for (t, i) in times.iter().zip(&p.spike_neurons) {
+                text.push_str(&format!("{t:.1},{i}\n"));
+            }
+            write_atomic(&out.join(format!("spikes_{}.csv", p.name)), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+pub fn write_traces(out: &Path, result: &RunResult, _csv: bool) -> Result<()> {
+    if result.traces.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::from("population,variable,neuron,t_ms,value\n");
+    for trace in &result.traces {
+        let k = trace.neurons.len();
+        for (s, t) in trace.times_ms.iter().enumerate() {
+            for (i, neuron) in trace.neurons.iter().enumerate() {
+                text.push_str(&format!(
+                    "{},{},{},{:.4},{}\n",
+                    trace.population,
+                    trace.variable,
+                    neuron,
+                    t,
+                    trace.values[s * k + i]
+                ));
+            }
+        }
+    }
+    write_atomic(&out.join("traces.csv"), text.as_bytes())
+}
+
+/// Peak resident memory of this process (MiB), from /proc.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn summary(network: &Network, result: &RunResult, wall_s: f64) -> Value {
+    let mut populations = Map::new();
+    for p in &result.populations {
+        populations.insert(
+            p.name.clone(),
+            json!({
+                "n": p.n,
+                "spikes": p.spikes,
+                "rate_hz": p.rate_hz,
+                "cv_isi": p.cv_isi,
+                "neurons_with_cv": p.neurons_with_cv,
+            }),
+        );
+    }
+    let mut projections = Map::new();
+    for p in &result.projections {
+        projections.insert(
+            p.name.clone(),
+            json!({
+                "synapses": p.synapses,
+                "bytes": p.bytes,
+                "bytes_per_synapse": if p.synapses > 0 { p.bytes as f64 / p.synapses as f64 } else { 0.0 },
+            }),
+        );
+    }
+    let synapses: usize = result.projections.iter().map(|p| p.synapses).sum();
+    let bytes: usize = result.projections.iter().map(|p| p.bytes).sum();
+    json!({
+        "duration_s": result.duration_ms / 1000.0,
+        "dt_ms": result.dt_ms,
+        "steps": result.steps,
+        "seed": network.simulation.seed,
+        "scale": network.network.scale,
+        "wall_s": wall_s,
+        "build_s": result.build_s,
+        "run_s": result.run_s,
+        "threads": result.threads,
+        "rayon_threads": rayon::current_num_threads(),
+        "synaptic_events": result.synaptic_events,
+        "synaptic_events_per_s": result.synaptic_events as f64 / result.run_s.max(1e-9),
+        "realtime_factor": result.run_s / (result.duration_ms / 1000.0),
+        "synapses": synapses,
+        "synapse_bytes": bytes,
+        "bytes_per_synapse": if synapses > 0 { bytes as f64 / synapses as f64 } else { 0.0 },
+        "peak_rss_mb": peak_rss_mb(),
+        "populations": populations,
+        "projections": projections,
+    })
+}

@@ -1,0 +1,743 @@
+//! The clock-driven engine: a `Network` is built once for its time step into a
+//! `Simulation` (propagators, synapse tables, chunked state), then stepped.
+//!
+//! Step order for step `t` (one parallel pass over chunks, then monitors):
+//! 1. deliver: every chunk adds the spikes emitted in step `t - 1` by the
+//!    populations projecting to it into its ring buffer, at slot
+//!    `t - 1 + delay` (delays are at least one step, so nothing is due now);
+//! 2. update: the inputs due in step `t` are taken from the ring, the state is
+//!    advanced over dt, and neurons crossing threshold spike and reset;
+//! 3. swap: the spikes of step `t` become the ones delivered in `t + 1`;
+//! 4. monitors: spikes, rates and state samples of step `t` are recorded.
+//!
+//! A spike emitted in step `t` with a delay of `d` steps first acts in step
+//! `t + d`. Each chunk owns its state, ring buffer and random stream, and a
+//! postsynaptic neuron receives inputs in the order of the presynaptic
+//! indices, so the results are bit-identical for any number of threads.
+
+use crate::connect::{self, chunk_ranges, BuildContext, SynapseTable};
+use crate::error::SimulationError;
+use crate::model::{Network, NeuronSelection, Population, Receptor};
+use crate::neuron::{LifKernel, LifState};
+use crate::rng::{open_unit, stream, Purpose, Stream};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Below this many neurons a step is too short to be worth splitting across
+/// threads; chunking (and so every result) stays the same.
+const PARALLEL_MIN_NEURONS: usize = 6_000;
+
+#[derive(Debug, Clone)]
+enum Kernel {
+    Lif(LifKernel),
+    Poisson {
+        /// (first step, spike probability per step), in time order.
+        schedule: Vec<(u64, f64)>,
+    },
+    SpikeTimes,
+}
+
+#[derive(Debug, Clone)]
+enum ChunkState {
+    Lif(LifState),
+    Poisson { cursor: usize },
+    SpikeTimes { events: Vec<(u64, u32)>, cursor: usize },
+}
+
+/// Per-neuron spike statistics, kept online so that rates and CVs need no
+/// spike recording.
+#[derive(Debug, Clone)]
+struct SpikeStats {
+    count: Vec<u32>,
+    last: Vec<u64>,
+    isi_sum: Vec<f64>,
+    isi_sq: Vec<f64>,
+}
+
+impl SpikeStats {
+    fn new(len: usize) -> Self {
+        SpikeStats {
+            count: vec![0; len],
+            last: vec![0; len],
+            isi_sum: vec![0.0; len],
+            isi_sq: vec![0.0; len],
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, j: usize, step: u64) {
+        if self.count[j] > 0 {
+            let isi = (step - self.last[j]) as f64;
+            self.isi_sum[j] += isi;
+            self.isi_sq[j] += isi * isi;
+        }
+        self.count[j] += 1;
+        self.last[j] = step;
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Chunk {
+    population: usize,
+    /// Index of this chunk within its population.
+    index: usize,
+    start: usize,
+    len: usize,
+    rng: Stream,
+    state: ChunkState,
+    stats: SpikeStats,
+    /// Population indices of the neurons that spiked in the current step.
+    out: Vec<u32>,
+    fault: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PopulationInfo {
+    name: String,
+    n: usize,
+    kernel: Kernel,
+    /// Global indices of this population's chunks.
+    chunks: std::ops::Range<usize>,
+    /// Projections ending here.
+    incoming: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct ProjectionInfo {
+    name: String,
+    from: usize,
+}
+
+struct SpikeRecorder {
+    population: usize,
+    /// None records every neuron.
+    mask: Option<Vec<bool>>,
+    steps: Vec<u32>,
+    neurons: Vec<u32>,
+}
+
+struct StateRecorder {
+    population: usize,
+    variable: String,
+    neurons: Vec<u32>,
+    interval_steps: u64,
+    times_ms: Vec<f64>,
+    /// One row per sample, one column per neuron.
+    values: Vec<f64>,
+}
+
+/// A built network, ready to run.
+pub struct Simulation {
+    dt_ms: f64,
+    total_steps: u64,
+    step: u64,
+    populations: Vec<PopulationInfo>,
+    projections: Vec<ProjectionInfo>,
+    tables: Vec<SynapseTable>,
+    chunks: Vec<Chunk>,
+    /// Spikes of the previous step, per global chunk.
+    previous: Vec<Vec<u32>>,
+    spike_recorders: Vec<SpikeRecorder>,
+    state_recorders: Vec<StateRecorder>,
+    rate_bin_steps: u64,
+    rate_counts: Vec<Vec<u32>>,
+    build_s: f64,
+    run_s: f64,
+    parallel: bool,
+}
+
+/// Spikes and statistics of one population after a run.
+#[derive(Debug, Clone)]
+pub struct PopulationResult {
+    pub name: String,
+    pub n: usize,
+    pub spikes: u64,
+    /// Mean rate per neuron (Hz).
+    pub rate_hz: f64,
+    /// Mean coefficient of variation of inter-spike intervals over neurons
+    /// with at least 3 spikes; None if there are none.
+    pub cv_isi: Option<f64>,
+    pub neurons_with_cv: usize,
+    /// Spike count of each neuron.
+    pub counts: Vec<u32>,
+    /// Recorded spikes (step index and neuron); empty if not recorded.
+    pub spike_steps: Vec<u32>,
+    pub spike_neurons: Vec<u32>,
+    pub recorded: bool,
+    /// Spike counts per rate bin of the whole population.
+    pub rate_counts: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub population: String,
+    pub variable: String,
+    pub neurons: Vec<u32>,
+    pub times_ms: Vec<f64>,
+    /// Row-major: `values[sample * neurons.len() + i]`.
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectionSummary {
+    pub name: String,
+    pub synapses: usize,
+    pub bytes: usize,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub dt_ms: f64,
+    pub steps: u64,
+    pub duration_ms: f64,
+    pub populations: Vec<PopulationResult>,
+    pub traces: Vec<Trace>,
+    pub projections: Vec<ProjectionSummary>,
+    pub synaptic_events: u64,
+    pub rate_bin_ms: f64,
+    pub build_s: f64,
+    pub run_s: f64,
+    pub threads: usize,
+}
+
+impl RunResult {
+    pub fn population(&self, name: &str) -> &PopulationResult {
+        self.populations
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no population `{name}`"))
+    }
+}
+
+struct StepView<'a> {
+    step: u64,
+    populations: &'a [PopulationInfo],
+    tables: &'a [SynapseTable],
+    projections: &'a [ProjectionInfo],
+    previous: &'a [Vec<u32>],
+}
+
+impl Simulation {
+    /// Builds a validated network. Call `crate::validate::validate` (or load
+    /// through `crate::experiment`) first: `build` trusts its input.
+    pub fn build(network: &Network) -> Simulation {
+        let started = Instant::now();
+        let dt = network.simulation.dt_ms;
+        let seed = network.simulation.seed;
+        let names: Vec<&String> = network.populations.keys().collect();
+        let index_of = |name: &str| names.iter().position(|n| *n == name).expect("validated name");
+
+        let projections: Vec<ProjectionInfo> = network
+            .projections
+            .iter()
+            .map(|(name, p)| ProjectionInfo {
+                name: name.clone(),
+                from: index_of(&p.from),
+            })
+            .collect();
+        let tables: Vec<SynapseTable> = network
+            .projections
+            .values()
+            .enumerate()
+            .map(|(i, p)| {
+                let pre = &network.populations[&p.from];
+                let post = &network.populations[&p.to];
+                let exc = match p.receptor {
+                    Some(r) => r == Receptor::Exc,
+                    None => p.weight.mean() >= 0.0,
+                };
+                connect::build(&BuildContext {
+                    projection: p,
+                    index: i,
+                    seed,
+                    dt_ms: dt,
+                    n_pre: network.scaled_size(pre),
+                    n_post: network.scaled_size(post),
+                    same_population: p.from == p.to,
+                    scale: network.network.scale,
+                    exc,
+                })
+            })
+            .collect();
+
+        let mut populations = Vec::new();
+        let mut chunks = Vec::new();
+        for (pi, (name, population)) in network.populations.iter().enumerate() {
+            let n = network.scaled_size(population);
+            let incoming: Vec<usize> = network
+                .projections
+                .values()
+                .enumerate()
+                .filter(|(_, p)| p.to == *name)
+                .map(|(i, _)| i)
+                .collect();
+            let slots = 1 + incoming
+                .iter()
+                .map(|&i| tables[i].max_delay_steps as usize)
+                .max()
+                .unwrap_or(0);
+            let kernel = match population {
+                Population::Lif(lif) => Kernel::Lif(LifKernel::new(lif, dt)),
+                Population::Poisson(source) => {
+                    let points: Vec<[f64; 2]> = match source.rate_hz {
+                        Some(rate) => vec![[0.0, rate]],
+                        None => source.schedule.clone(),
+                    };
+                    Kernel::Poisson {
+                        schedule: points
+                            .iter()
+                            .map(|[t, rate]| ((t / dt).round() as u64, (rate * dt * 1e-3).min(1.0)))
+                            .collect(),
+                    }
+                }
+                Population::SpikeTimes(_) => Kernel::SpikeTimes,
+            };
+            let first = chunks.len();
+            for (ci, range) in chunk_ranges(n).into_iter().enumerate() {
+                let mut init_rng = stream(seed, Purpose::InitialState, pi, ci);
+                let state = match population {
+                    Population::Lif(lif) => ChunkState::Lif(LifState::new(lif, range.len, slots, &mut init_rng)),
+                    Population::Poisson(_) => ChunkState::Poisson { cursor: 0 },
+                    Population::SpikeTimes(source) => {
+                        let mut events: Vec<(u64, u32)> = source
+                            .spikes
+                            .iter()
+                            .filter(|(i, _)| (*i as usize) >= range.start && (*i as usize) < range.start + range.len)
+                            .map(|&(i, t)| ((t / dt).round() as u64, i))
+                            .collect();
+                        events.sort_unstable();
+                        events.dedup();
+                        ChunkState::SpikeTimes { events, cursor: 0 }
+                    }
+                };
+                chunks.push(Chunk {
+                    population: pi,
+                    index: ci,
+                    start: range.start,
+                    len: range.len,
+                    rng: stream(seed, Purpose::Noise, pi, ci),
+                    state,
+                    stats: SpikeStats::new(range.len),
+                    out: Vec::with_capacity(range.len / 8 + 8),
+                    fault: false,
+                });
+            }
+            populations.push(PopulationInfo {
+                name: name.clone(),
+                n,
+                kernel,
+                chunks: first..chunks.len(),
+                incoming,
+            });
+        }
+
+        let spikes_selected = &network.monitors.spikes;
+        let spike_recorders = populations
+            .iter()
+            .enumerate()
+            .filter_map(|(pi, p)| {
+                let mask = match spikes_selected.get(&p.name) {
+                    None if spikes_selected.is_empty() => None,
+                    None => return None,
+                    Some(NeuronSelection::Keyword(k)) if k == "none" => return None,
+                    Some(NeuronSelection::Keyword(_)) => None,
+                    Some(NeuronSelection::Indices(ids)) => {
+                        let mut mask = vec![false; p.n];
+                        for &i in ids {
+                            mask[i as usize] = true;
+                        }
+                        Some(mask)
+                    }
+                };
+                Some(SpikeRecorder {
+                    population: pi,
+                    mask,
+                    steps: Vec::new(),
+                    neurons: Vec::new(),
+                })
+            })
+            .collect();
+        let state_recorders = network
+            .monitors
+            .state
+            .iter()
+            .flat_map(|m| {
+                let population = index_of(&m.population);
+                m.variables.iter().map(move |variable| StateRecorder {
+                    population,
+                    variable: variable.clone(),
+                    neurons: m.neurons.clone(),
+                    interval_steps: ((m.interval_ms / dt).round() as u64).max(1),
+                    times_ms: Vec::new(),
+                    values: Vec::new(),
+                })
+            })
+            .collect();
+        let total_steps = (network.simulation.duration_ms / dt).round() as u64;
+        let rate_bin_steps = ((network.monitors.rate_bin_ms / dt).round() as u64).max(1);
+        let bins = total_steps.div_ceil(rate_bin_steps) as usize;
+        let total_neurons: usize = populations.iter().map(|p| p.n).sum();
+        Simulation {
+            dt_ms: dt,
+            total_steps,
+            step: 0,
+            rate_counts: vec![vec![0; bins]; populations.len()],
+            previous: vec![Vec::new(); chunks.len()],
+            populations,
+            projections,
+            tables,
+            chunks,
+            spike_recorders,
+            state_recorders,
+            rate_bin_steps,
+            build_s: started.elapsed().as_secs_f64(),
+            run_s: 0.0,
+            parallel: total_neurons >= PARALLEL_MIN_NEURONS && rayon::current_num_threads() > 1,
+        }
+    }
+
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps
+    }
+
+    pub fn current_step(&self) -> u64 {
+        self.step
+    }
+
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
+    }
+
+    /// Total synapses and the bytes their tables take.
+    pub fn synapse_memory(&self) -> (usize, usize) {
+        (
+            self.tables.iter().map(SynapseTable::synapses).sum(),
+            self.tables.iter().map(SynapseTable::bytes).sum(),
+        )
+    }
+
+    /// Runs to the end, calling `progress(steps_done)` now and then.
+    pub fn run(mut self, mut progress: impl FnMut(u64)) -> Result<RunResult, SimulationError> {
+        let started = Instant::now();
+        while self.step < self.total_steps {
+            let until = (self.step + 1000).min(self.total_steps);
+            self.advance(until - self.step)?;
+            progress(self.step);
+        }
+        self.run_s += started.elapsed().as_secs_f64();
+        Ok(self.finish())
+    }
+
+    /// Advances `steps` steps (stopping at the end of the configured duration).
+    pub fn advance(&mut self, steps: u64) -> Result<(), SimulationError> {
+        let end = (self.step + steps).min(self.total_steps);
+        while self.step < end {
+            self.step_once()?;
+        }
+        Ok(())
+    }
+
+    fn step_once(&mut self) -> Result<(), SimulationError> {
+        let view = StepView {
+            step: self.step,
+            populations: &self.populations,
+            tables: &self.tables,
+            projections: &self.projections,
+            previous: &self.previous,
+        };
+        if self.parallel {
+            self.chunks.par_iter_mut().for_each(|c| c.step(&view));
+        } else {
+            self.chunks.iter_mut().for_each(|c| c.step(&view));
+        }
+        if let Some(chunk) = self.chunks.iter().find(|c| c.fault) {
+            let ChunkState::Lif(state) = &chunk.state else {
+                unreachable!("only neurons have state")
+            };
+            let (j, variable, value) = state.first_non_finite().unwrap_or((0, "v", f64::NAN));
+            return Err(SimulationError::NonFinite {
+                time_ms: (self.step + 1) as f64 * self.dt_ms,
+                population: self.populations[chunk.population].name.clone(),
+                neuron: chunk.start + j,
+                variable,
+                value,
+            });
+        }
+        for (previous, chunk) in self.previous.iter_mut().zip(self.chunks.iter_mut()) {
+            std::mem::swap(previous, &mut chunk.out);
+            chunk.out.clear();
+        }
+        self.record();
+        self.step += 1;
+        Ok(())
+    }
+
+    fn record(&mut self) {
+        let step = self.step;
+        let bin = (step / self.rate_bin_steps) as usize;
+        for (pi, population) in self.populations.iter().enumerate() {
+            let count: usize = self.previous[population.chunks.clone()].iter().map(Vec::len).sum();
+            self.rate_counts[pi][bin] += count as u32;
+        }
+        for recorder in &mut self.spike_recorders {
+            for spikes in &self.previous[self.populations[recorder.population].chunks.clone()] {
+                for &i in spikes {
+                    if recorder.mask.as_ref().is_none_or(|m| m[i as usize]) {
+                        recorder.steps.push(step as u32);
+                        recorder.neurons.push(i);
+                    }
+                }
+            }
+        }
+        for recorder in &mut self.state_recorders {
+            if !(step + 1).is_multiple_of(recorder.interval_steps) {
+                continue;
+            }
+            recorder.times_ms.push((step + 1) as f64 * self.dt_ms);
+            let population = &self.populations[recorder.population];
+            for &i in &recorder.neurons {
+                let chunk = &self.chunks[population.chunks.start + i as usize / connect::chunk_len(population.n)];
+                let j = i as usize - chunk.start;
+                let ChunkState::Lif(state) = &chunk.state else {
+                    unreachable!("validated")
+                };
+                recorder.values.push(match recorder.variable.as_str() {
+                    "v" => state.v[j],
+                    "g_exc" => state.g_exc[j],
+                    _ => state.g_inh[j],
+                });
+            }
+        }
+    }
+
+    /// Current values of a state variable of a population (`v`, `g_exc`, `g_inh`).
+    pub fn state(&self, population: &str, variable: &str) -> Vec<f64> {
+        let p = self
+            .populations
+            .iter()
+            .find(|p| p.name == population)
+            .expect("population");
+        self.chunks[p.chunks.clone()]
+            .iter()
+            .flat_map(|c| {
+                let ChunkState::Lif(state) = &c.state else {
+                    panic!("not a neuron population")
+                };
+                match variable {
+                    "v" => state.v.clone(),
+                    "g_exc" => state.g_exc.clone(),
+                    "g_inh" => state.g_inh.clone(),
+                    _ => panic!("unknown variable {variable}"),
+                }
+            })
+            .collect()
+    }
+
+    fn finish(self) -> RunResult {
+        let dt = self.dt_ms;
+        let duration_ms = self.step as f64 * dt;
+        let mut synaptic_events = 0u64;
+        let mut counts_by_population: Vec<Vec<u32>> = Vec::new();
+        for population in &self.populations {
+            let counts: Vec<u32> = self.chunks[population.chunks.clone()]
+                .iter()
+                .flat_map(|c| c.stats.count.iter().copied())
+                .collect();
+            counts_by_population.push(counts);
+        }
+        for (table, info) in self.tables.iter().zip(&self.projections) {
+            let counts = &counts_by_population[info.from];
+            synaptic_events += counts
+                .iter()
+                .zip(&table.out_degree)
+                .map(|(&c, &d)| c as u64 * d as u64)
+                .sum::<u64>();
+        }
+        let mut spike_recorders = self.spike_recorders;
+        let populations = self
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(pi, population)| {
+                let chunks = &self.chunks[population.chunks.clone()];
+                let (mut cv_sum, mut cv_n) = (0.0, 0usize);
+                for chunk in chunks {
+                    let s = &chunk.stats;
+                    for j in 0..chunk.len {
+                        if s.count[j] >= 3 {
+                            let intervals = (s.count[j] - 1) as f64;
+                            let mean = s.isi_sum[j] / intervals;
+                            let var = (s.isi_sq[j] / intervals - mean * mean).max(0.0);
+                            cv_sum += var.sqrt() / mean;
+                            cv_n += 1;
+                        }
+                    }
+                }
+                let counts = std::mem::take(&mut counts_by_population[pi]);
+                let spikes: u64 = counts.iter().map(|&c| c as u64).sum();
+                let recorder = spike_recorders.iter_mut().find(|r| r.population == pi);
+                let recorded = recorder.is_some();
+                let (spike_steps, spike_neurons) = recorder
+                    .map(|r| (std::mem::take(&mut r.steps), std::mem::take(&mut r.neurons)))
+                    .unwrap_or_default();
+                PopulationResult {
+                    name: population.name.clone(),
+                    n: population.n,
+                    spikes,
+                    rate_hz: spikes as f64 / (population.n as f64 * duration_ms * 1e-3),
+                    cv_isi: (cv_n > 0).then(|| cv_sum / cv_n as f64),
+                    neurons_with_cv: cv_n,
+                    counts,
+                    spike_steps,
+                    spike_neurons,
+                    recorded,
+                    rate_counts: self.rate_counts[pi].clone(),
+                }
+            })
+            .collect();
+        let traces = self
+            .state_recorders
+            .into_iter()
+            .map(|r| Trace {
+                population: self.populations[r.population].name.clone(),
+                variable: r.variable,
+                neurons: r.neurons,
+                times_ms: r.times_ms,
+                values: r.values,
+            })
+            .collect();
+        let projections = self
+            .projections
+            .iter()
+            .zip(&self.tables)
+            .map(|(p, t)| ProjectionSummary {
+                name: p.name.clone(),
+                synapses: t.synapses(),
+                bytes: t.bytes(),
+            })
+            .collect();
+        RunResult {
+            dt_ms: dt,
+            steps: self.step,
+            duration_ms,
+            populations,
+            traces,
+            projections,
+            synaptic_events,
+            rate_bin_ms: self.rate_bin_steps as f64 * dt,
+            build_s: self.build_s,
+            run_s: self.run_s,
+            threads: if self.parallel { rayon::current_num_threads() } else { 1 },
+        }
+    }
+}
+
+impl Chunk {
+    fn step(&mut self, view: &StepView) {
+        let population = &view.populations[self.population];
+        match (&mut self.state, &population.kernel) {
+            (ChunkState::Lif(state), Kernel::Lif(kernel)) => {
+                if view.step > 0 {
+                    deliver(state, self.index, population, view);
+                }
+                let slot = (view.step % state.slots as u64) as usize;
+                self.fault = !state.update(kernel, slot, &mut self.rng, &mut self.out);
+                for j in self.out.iter_mut() {
+                    self.stats.record(*j as usize, view.step);
+                    *j += self.start as u32;
+                }
+            }
+            (ChunkState::Poisson { cursor }, Kernel::Poisson { schedule }) => {
+                while *cursor + 1 < schedule.len() && schedule[*cursor + 1].0 <= view.step {
+                    *cursor += 1;
+                }
+                let p = schedule[*cursor].1;
+                if p > 0.0 {
+                    // Geometric skipping: one draw per spike, not per neuron.
+                    let log_q = (1.0 - p).ln();
+                    let mut j: f64 = -1.0;
+                    loop {
+                        j += if p >= 1.0 {
+                            1.0
+                        } else {
+                            1.0 + (open_unit(&mut self.rng).ln() / log_q).floor()
+                        };
+                        if j >= self.len as f64 {
+                            break;
+                        }
+                        let j = j as usize;
+                        self.stats.record(j, view.step);
+                        self.out.push((self.start + j) as u32);
+                    }
+                }
+            }
+            (ChunkState::SpikeTimes { events, cursor }, Kernel::SpikeTimes) => {
+                while *cursor < events.len() && events[*cursor].0 <= view.step {
+                    let i = events[*cursor].1;
+                    self.stats.record(i as usize - self.start, view.step);
+                    self.out.push(i);
+                    *cursor += 1;
+                }
+            }
+            _ => unreachable!("a chunk's state matches its population's kernel"),
+        }
+    }
+}
+
+/// Adds the spikes of the previous step from every incoming projection to the
+/// ring buffer of one chunk.
+fn deliver(state: &mut LifState, chunk_index: usize, population: &PopulationInfo, view: &StepView) {
+    let len = state.v.len();
+    let slots = state.slots as u64;
+    let emitted = view.step - 1;
+    for &pi in &population.incoming {
+        let table = &view.tables[pi];
+        let rows = &table.chunks[chunk_index];
+        let source = &view.populations[view.projections[pi].from];
+        let ring = if table.exc {
+            &mut state.ring_exc
+        } else {
+            &mut state.ring_inh
+        };
+        for spikes in &view.previous[source.chunks.clone()] {
+            for &pre in spikes {
+                let (a, b) = (
+                    rows.row_start[pre as usize] as usize,
+                    rows.row_start[pre as usize + 1] as usize,
+                );
+                if a == b {
+                    continue;
+                }
+                let targets = &rows.targets[a..b];
+                match (rows.weights.is_empty(), rows.delays.is_empty()) {
+                    (true, true) => {
+                        let slot = ((emitted + table.delay_steps as u64) % slots) as usize * len;
+                        let row = &mut ring[slot..slot + len];
+                        for &t in targets {
+                            row[t as usize] += table.weight;
+                        }
+                    }
+                    (false, true) => {
+                        let slot = ((emitted + table.delay_steps as u64) % slots) as usize * len;
+                        let row = &mut ring[slot..slot + len];
+                        for (&t, &w) in targets.iter().zip(&rows.weights[a..b]) {
+                            row[t as usize] += w as f64;
+                        }
+                    }
+                    (homogeneous_weight, false) => {
+                        for (i, &t) in targets.iter().enumerate() {
+                            let d = rows.delays[a + i] as u64;
+                            let w = if homogeneous_weight {
+                                table.weight
+                            } else {
+                                rows.weights[a + i] as f64
+                            };
+                            ring[((emitted + d) % slots) as usize * len + t as usize] += w;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! The model description: plain data, built either from a TOML experiment or
+//! with the builder methods below. The engine (`crate::engine`) compiles it for
+//! a time step and never knows which of the two produced it.
+//!
+//! Units are fixed per field and written in the field name (`_ms`, `_mv`,
+//! `_pf`, `_pa`, `_ns`, `_hz`). Synaptic weights are in the unit of the target
+//! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
+//! `conductance_exp`.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment: clock, populations, projections, monitors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub simulation: SimulationSpec,
+    #[serde(default, skip_serializing_if = "NetworkSpec::is_default")]
+    pub network: NetworkSpec,
+    pub populations: IndexMap<String, Population>,
+    #[serde(default)]
+    pub projections: IndexMap<String, Projection>,
+    #[serde(default)]
+    pub monitors: Monitors,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    /// Integration step (ms). 0.1 ms unless said otherwise.
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Biological time to simulate (ms).
+    pub duration_ms: f64,
+    /// Seed of every random stream (connectivity, initial state, noise).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_dt() -> f64 {
+    0.1
+}
+
+/// Whole-network options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Multiplies every population size. Fixed-probability projections divide
+    /// their probability by the same factor so that each neuron keeps the same
+    /// expected number of inputs (the Brette et al. 2007 scaling).
+    #[serde(default = "one")]
+    pub scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { scale: 1.0 }
+    }
+}
+
+impl NetworkSpec {
+    fn is_default(&self) -> bool {
+        *self == NetworkSpec::default()
+    }
+}
+
+/// A population: neurons that share a model, or an input generator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Population {
+    Lif(Lif),
+    Poisson(PoissonSource),
+    SpikeTimes(SpikeTimesSource),
+}
+
+impl Population {
+    pub fn size(&self) -> usize {
+        match self {
+            Population::Lif(p) => p.n,
+            Population::Poisson(p) => p.n,
+            Population::SpikeTimes(p) => p.n,
+        }
+    }
+
+    pub fn is_input(&self) -> bool {
+        !matches!(self, Population::Lif(_))
+    }
+}
+
+/// Leaky integrate-and-fire neurons with a refractory period
+/// (Lapicque 1907; the form of Brette et al. 2007, benchmarks 1 and 2).
+///
+/// `C dv/dt = -(C/tau_m)(v - e_l) + I_syn + i_bias`; on `v >= v_th`, a spike,
+/// `v = v_reset` and v is clamped for `t_ref_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lif {
+    pub n: usize,
+    /// Membrane time constant (ms).
+    pub tau_m_ms: f64,
+    /// Membrane capacitance (pF). Leak conductance is c_m / tau_m.
+    #[serde(default = "default_cm")]
+    pub c_m_pf: f64,
+    /// Resting (leak reversal) potential (mV).
+    pub e_l_mv: f64,
+    /// Threshold (mV).
+    pub v_th_mv: f64,
+    /// Reset potential (mV).
+    pub v_reset_mv: f64,
+    /// Absolute refractory period (ms).
+    #[serde(default)]
+    pub t_ref_ms: f64,
+    /// Constant injected current (pA).
+    #[serde(default)]
+    pub i_bias_pa: f64,
+    pub synapse: SynapseModel,
+    /// Excitatory synaptic time constant (ms); unused for `delta`.
+    #[serde(default = "default_tau_exc")]
+    pub tau_exc_ms: f64,
+    /// Inhibitory synaptic time constant (ms); unused for `delta`.
+    #[serde(default = "default_tau_inh")]
+    pub tau_inh_ms: f64,
+    /// Excitatory reversal potential (mV), `conductance_exp` only.
+    #[serde(default)]
+    pub e_exc_mv: f64,
+    /// Inhibitory reversal potential (mV), `conductance_exp` only.
+    #[serde(default = "default_e_inh")]
+    pub e_inh_mv: f64,
+    /// Initial membrane potential (mV); defaults to `e_l_mv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v_init_mv: Option<Init>,
+    /// Initial excitatory synaptic state (pA or nS).
+    #[serde(default, skip_serializing_if = "Init::is_zero")]
+    pub g_exc_init: Init,
+    /// Initial inhibitory synaptic state (pA or nS).
+    #[serde(default, skip_serializing_if = "Init::is_zero")]
+    pub g_inh_init: Init,
+    /// Independent Poisson inputs into every neuron (e.g. Brunel's external drive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalDrive>,
+}
+
+fn default_cm() -> f64 {
+    250.0
+}
+fn default_tau_exc() -> f64 {
+    5.0
+}
+fn default_tau_inh() -> f64 {
+    10.0
+}
+fn default_e_inh() -> f64 {
+    -80.0
+}
+
+impl Lif {
+    /// A LIF population with the given membrane parameters and delta synapses;
+    /// change the rest with struct update syntax.
+    pub fn new(n: usize, tau_m_ms: f64, e_l_mv: f64, v_th_mv: f64, v_reset_mv: f64) -> Self {
+        Lif {
+            n,
+            tau_m_ms,
+            c_m_pf: default_cm(),
+            e_l_mv,
+            v_th_mv,
+            v_reset_mv,
+            t_ref_ms: 0.0,
+            i_bias_pa: 0.0,
+            synapse: SynapseModel::Delta,
+            tau_exc_ms: default_tau_exc(),
+            tau_inh_ms: default_tau_inh(),
+            e_exc_mv: 0.0,
+            e_inh_mv: default_e_inh(),
+            v_init_mv: None,
+            g_exc_init: Init::Value(0.0),
+            g_inh_init: Init::Value(0.0),
+            external: None,
+        }
+    }
+}
+
+/// How a spike changes the postsynaptic neuron.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseModel {
+    /// The membrane potential jumps by the weight (mV).
+    Delta,
+    /// Exponentially decaying current; the weight is the jump in pA.
+    CurrentExp,
+    /// Exponentially decaying conductance with a reversal potential; weight in nS.
+    ConductanceExp,
+}
+
+impl SynapseModel {
+    pub fn weight_unit(self) -> &'static str {
+        match self {
+            SynapseModel::Delta => "mV",
+            SynapseModel::CurrentExp => "pA",
+            SynapseModel::ConductanceExp => "nS",
+        }
+    }
+}
+
+/// `count` independent Poisson spike trains of `rate_hz`, each with `weight`,
+/// into every neuron of the population; drawn per neuron and step as one
+/// Poisson number (which is exact for independent trains).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalDrive {
+    pub count: u32,
+    pub rate_hz: f64,
+    pub weight: f64,
+    #[serde(default)]
+    pub receptor: Receptor,
+}
+
+/// Initial value of a state variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Init {
+    Value(f64),
+    Uniform {
+        uniform: [f64; 2],
+    },
+    Normal {
+        normal: [f64; 2],
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+    },
+}
+
+impl Default for Init {
+    fn default() -> Self {
+        Init::Value(0.0)
+    }
+}
+
+impl Init {
+    fn is_zero(&self) -> bool {
+        *self == Init::Value(0.0)
+    }
+}
+
+/// Independent Poisson spike trains, one per neuron.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoissonSource {
+    pub n: usize,
+    /// Constant rate (Hz); or give `schedule` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_hz: Option<f64>,
+    /// Piecewise-constant rate: `[[t_ms, rate_hz], ...]`, times increasing,
+    /// the first at 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<[f64; 2]>,
+}
+
+/// Spikes at explicit times: `spikes = [[neuron, t_ms], ...]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeTimesSource {
+    pub n: usize,
+    pub spikes: Vec<(u32, f64)>,
+}
+
+/// Which synaptic variable of the target a projection drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Receptor {
+    #[default]
+    Exc,
+    Inh,
+}
+
+/// Synapses from one population to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    pub from: String,
+    pub to: String,
+    pub connect: Connector,
+    /// Ignored by `explicit` connectors, whose entries carry their own.
+    #[serde(default)]
+    pub weight: Weight,
+    /// Axonal + synaptic delay (ms), at least one step. A range
+    /// `{ uniform = [lo, hi] }` gives per-synapse delays.
+    #[serde(default = "default_delay")]
+    pub delay_ms: Delay,
+    /// Defaults to `exc` for non-negative weights and `inh` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receptor: Option<Receptor>,
+}
+
+fn default_delay() -> Delay {
+    Delay::Value(0.1)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Weight {
+    /// One weight for every synapse: stored once, not per synapse.
+    Value(f64),
+    Uniform {
+        uniform: [f64; 2],
+    },
+    Normal {
+        normal: [f64; 2],
+    },
+}
+
+impl Default for Weight {
+    fn default() -> Self {
+        Weight::Value(0.0)
+    }
+}
+
+impl Weight {
+    /// Mean of the distribution, used to pick the receptor from its sign.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Weight::Value(w) => w,
+            Weight::Uniform { uniform: [a, b] } => 0.5 * (a + b),
+            Weight::Normal { normal: [m, _] } => m,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Delay {
+    Value(f64),
+    Uniform { uniform: [f64; 2] },
+}
+
+/// Connection rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Connector {
+    /// Each (pre, post) pair independently with probability `p`.
+    FixedProbability {
+        p: f64,
+        #[serde(default = "yes")]
+        allow_autapses: bool,
+    },
+    /// Each post neuron gets exactly `k` inputs, drawn uniformly.
+    FixedIndegree {
+        k: usize,
+        #[serde(default = "yes")]
+        allow_autapses: bool,
+        #[serde(default = "yes")]
+        allow_multapses: bool,
+    },
+    OneToOne,
+    AllToAll {
+        #[serde(default = "yes")]
+        allow_autapses: bool,
+    },
+    /// Explicit synapses: `synapses = [[pre, post, weight, delay_ms], ...]`.
+    Explicit {
+        synapses: Vec<(u32, u32, f64, f64)>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What to record.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitors {
+    /// Populations whose spikes are recorded: `"all"` or a list of neuron
+    /// indices per population. Unlisted populations are not recorded; when
+    /// the table is empty, every population is recorded in full.
+    #[serde(default)]
+    pub spikes: IndexMap<String, NeuronSelection>,
+    /// Membrane and synaptic state of chosen neurons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<StateMonitor>,
+    /// Bin of the population rate (ms); spike counts per bin for every population.
+    #[serde(default = "default_rate_bin")]
+    pub rate_bin_ms: f64,
+}
+
+fn default_rate_bin() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NeuronSelection {
+    /// `"all"` or `"none"`.
+    Keyword(String),
+    Indices(Vec<u32>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateMonitor {
+    pub population: String,
+    /// Any of `v`, `g_exc`, `g_inh`.
+    pub variables: Vec<String>,
+    pub neurons: Vec<u32>,
+    #[serde(default = "default_dt")]
+    pub interval_ms: f64,
+}
+
+/// Builder API: the same model as a TOML experiment, from Rust.
+impl Network {
+    pub fn new(dt_ms: f64, duration_ms: f64, seed: u64) -> Self {
+        Network {
+            simulation: SimulationSpec {
+                dt_ms,
+                duration_ms,
+                seed,
+            },
+            network: NetworkSpec::default(),
+            populations: IndexMap::new(),
+            projections: IndexMap::new(),
+            monitors: Monitors {
+                rate_bin_ms: default_rate_bin(),
+                ..Monitors::default()
+            },
+        }
+    }
+
+    pub fn population(mut self, name: &str, population: Population) -> Self {
+        self.populations.insert(name.to_string(), population);
+        self
+    }
+
+    pub fn lif(self, name: &str, lif: Lif) -> Self {
+        self.population(name, Population::Lif(lif))
+    }
+
+    pub fn poisson(self, name: &str, n: usize, rate_hz: f64) -> Self {
+        self.population(
+            name,
+            Population::Poisson(PoissonSource {
+                n,
+                rate_hz: Some(rate_hz),
+                schedule: Vec::new(),
+            }),
+        )
+    }
+
+    pub fn spike_times(self, name: &str, n: usize, spikes: Vec<(u32, f64)>) -> Self {
+        self.population(name, Population::SpikeTimes(SpikeTimesSource { n, spikes }))
+    }
+
+    pub fn project(mut self, name: &str, from: &str, to: &str, connect: Connector, weight: f64, delay_ms: f64) -> Self {
+        self.projections.insert(
+            name.to_string(),
+            Projection {
+                from: from.to_string(),
+                to: to.to_string(),
+                connect,
+                weight: Weight::Value(weight),
+                delay_ms: Delay::Value(delay_ms),
+                receptor: None,
+            },
+        );
+        self
+    }
+
+    pub fn record_state(mut self, population: &str, variables: &[&str], neurons: &[u32]) -> Self {
+        self.monitors.state.push(StateMonitor {
+            population: population.to_string(),
+            variables: variables.iter().map(|s| s.to_string()).collect(),
+            neurons: neurons.to_vec(),
+            interval_ms: self.simulation.dt_ms,
+        });
+        self
+    }
+
+    /// The experiment as TOML text; parsing it gives back the same model.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a Network always serialises")
+    }
+
+    /// Total neurons after scaling.
+    pub fn scaled_size(&self, population: &Population) -> usize {
+        match population {
+            Population::SpikeTimes(p) => p.n,
+            _ => ((population.size() as f64) * self.network.scale).round() as usize,
+        }
+    }
+}

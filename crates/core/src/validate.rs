@@ -1,0 +1,530 @@
+//! Checks a model before anything is built: every error names the field (as a
+//! dotted path) and the value. Called for TOML and builder models alike.
+
+use crate::error::ModelError;
+use crate::model::*;
+
+/// Bytes the engine stores per static synapse, for the memory estimate:
+/// a 16-bit target index, plus 4 for a per-synapse weight, plus 2 for a
+/// per-synapse delay.
+pub fn bytes_per_synapse(projection: &Projection) -> f64 {
+    let mut bytes = 2.0;
+    let explicit = matches!(projection.connect, Connector::Explicit { .. });
+    if explicit || !matches!(projection.weight, Weight::Value(_)) {
+        bytes += 4.0;
+    }
+    if explicit || matches!(projection.delay_ms, Delay::Uniform { .. }) {
+        bytes += 2.0;
+    }
+    bytes
+}
+
+/// Expected number of synapses of a projection after scaling.
+pub fn expected_synapses(network: &Network, projection: &Projection) -> f64 {
+    let size = |name: &str| {
+        network
+            .populations
+            .get(name)
+            .map(|p| network.scaled_size(p) as f64)
+            .unwrap_or(0.0)
+    };
+    let (n_pre, n_post) = (size(&projection.from), size(&projection.to));
+    match &projection.connect {
+        Connector::FixedProbability { p, .. } => n_pre * n_post * p / network.network.scale,
+        Connector::FixedIndegree { k, .. } => n_post * *k as f64,
+        Connector::OneToOne => n_post,
+        Connector::AllToAll { .. } => n_pre * n_post,
+        Connector::Explicit { synapses } => synapses.len() as f64,
+    }
+}
+
+/// Estimated peak memory of the built network (bytes): synapses, neuron state,
+/// ring buffers and per-neuron statistics.
+pub fn estimate_memory(network: &Network) -> f64 {
+    let neurons: f64 = network
+        .populations
+        .values()
+        .map(|p| network.scaled_size(p) as f64)
+        .sum();
+    let synapses: f64 = network
+        .projections
+        .values()
+        .map(|p| expected_synapses(network, p) * (bytes_per_synapse(p) + 8.0))
+        .sum();
+    // Construction holds (pre, post) pairs before packing: about 8 more bytes
+    // per synapse at the peak, counted above.
+    synapses + neurons * 160.0
+}
+
+fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+fn positive(field: String, value: f64) -> Result<(), ModelError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ModelError::new(field, value, "must be a positive, finite number"))
+    }
+}
+
+fn finite(field: String, value: f64) -> Result<(), ModelError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(ModelError::new(field, value, "must be a finite number"))
+    }
+}
+
+fn check_init(field: String, init: &Init, non_negative: bool) -> Result<(), ModelError> {
+    let values: Vec<f64> = match init {
+        Init::Value(v) => vec![*v],
+        Init::Uniform { uniform } => {
+            if uniform[0] > uniform[1] {
+                return Err(ModelError::new(
+                    field,
+                    format!("{uniform:?}"),
+                    "uniform range must be [low, high] with low <= high",
+                ));
+            }
+            uniform.to_vec()
+        }
+        Init::Normal { normal, min } => {
+            if normal[1] < 0.0 {
+                return Err(ModelError::new(
+                    field,
+                    format!("{normal:?}"),
+                    "standard deviation must be >= 0",
+                ));
+            }
+            if non_negative && min.is_none_or(|m| m < 0.0) {
+                return Err(ModelError::new(
+                    field,
+                    format!("{normal:?}"),
+                    "a conductance drawn from a normal distribution needs `min = 0` (or higher)",
+                ));
+            }
+            normal.to_vec()
+        }
+    };
+    for v in values {
+        finite(field.clone(), v)?;
+        if non_negative && matches!(init, Init::Value(_) | Init::Uniform { .. }) && v < 0.0 {
+            return Err(ModelError::new(field, v, "a conductance cannot be negative"));
+        }
+    }
+    Ok(())
+}
+
+/// Validates the whole model; the first problem found is returned.
+pub fn validate(network: &Network) -> Result<(), ModelError> {
+    let sim = &network.simulation;
+    positive("simulation.dt_ms".into(), sim.dt_ms)?;
+    positive("simulation.duration_ms".into(), sim.duration_ms)?;
+    let steps = sim.duration_ms / sim.dt_ms;
+    if steps > u32::MAX as f64 / 2.0 {
+        return Err(ModelError::new(
+            "simulation.duration_ms",
+            sim.duration_ms,
+            format!(
+                "{steps:.0} steps of dt_ms = {} is more than the engine counts",
+                sim.dt_ms
+            ),
+        ));
+    }
+    positive("network.scale".into(), network.network.scale)?;
+    if network.populations.is_empty() {
+        return Err(ModelError::new(
+            "populations",
+            "{}",
+            "an experiment needs at least one population",
+        ));
+    }
+    let dt = sim.dt_ms;
+    for (name, population) in &network.populations {
+        let at = |field: &str| format!("populations.{name}.{field}");
+        let n = network.scaled_size(population);
+        if n == 0 {
+            return Err(ModelError::new(
+                at("n"),
+                population.size(),
+                "a population needs at least one neuron",
+            ));
+        }
+        if n > u32::MAX as usize / 2 {
+            return Err(ModelError::new(at("n"), n, "too many neurons for one population"));
+        }
+        match population {
+            Population::Lif(lif) => {
+                positive(at("tau_m_ms"), lif.tau_m_ms)?;
+                positive(at("c_m_pf"), lif.c_m_pf)?;
+                finite(at("e_l_mv"), lif.e_l_mv)?;
+                finite(at("v_th_mv"), lif.v_th_mv)?;
+                finite(at("v_reset_mv"), lif.v_reset_mv)?;
+                finite(at("i_bias_pa"), lif.i_bias_pa)?;
+                if !(lif.t_ref_ms.is_finite() && lif.t_ref_ms >= 0.0) {
+                    return Err(ModelError::new(at("t_ref_ms"), lif.t_ref_ms, "must be >= 0"));
+                }
+                if lif.v_reset_mv >= lif.v_th_mv {
+                    return Err(ModelError::new(
+                        at("v_reset_mv"),
+                        lif.v_reset_mv,
+                        format!("reset must lie below the threshold v_th_mv = {}", lif.v_th_mv),
+                    ));
+                }
+                let mut taus = vec![("tau_m_ms", lif.tau_m_ms)];
+                if lif.synapse != SynapseModel::Delta {
+                    positive(at("tau_exc_ms"), lif.tau_exc_ms)?;
+                    positive(at("tau_inh_ms"), lif.tau_inh_ms)?;
+                    taus.push(("tau_exc_ms", lif.tau_exc_ms));
+                    taus.push(("tau_inh_ms", lif.tau_inh_ms));
+                }
+                if lif.synapse == SynapseModel::ConductanceExp {
+                    finite(at("e_exc_mv"), lif.e_exc_mv)?;
+                    finite(at("e_inh_mv"), lif.e_inh_mv)?;
+                }
+                for (field, tau) in taus {
+                    // Exact propagators stay stable for any dt, but a step
+                    // longer than half a time constant cannot resolve the
+                    // dynamics (and the conductance step freezes g over dt).
+                    if dt > 0.5 * tau {
+                        return Err(ModelError::new(
+                            at(field),
+                            tau,
+                            format!(
+                                "the time step dt_ms = {dt} is too coarse for this time constant (need dt <= tau / 2)"
+                            ),
+                        ));
+                    }
+                }
+                if let Some(v) = &lif.v_init_mv {
+                    check_init(at("v_init_mv"), v, false)?;
+                }
+                let conductance = lif.synapse == SynapseModel::ConductanceExp;
+                check_init(at("g_exc_init"), &lif.g_exc_init, conductance)?;
+                check_init(at("g_inh_init"), &lif.g_inh_init, conductance)?;
+                if let Some(ext) = &lif.external {
+                    if !(ext.rate_hz.is_finite() && ext.rate_hz >= 0.0) {
+                        return Err(ModelError::new(at("external.rate_hz"), ext.rate_hz, "must be >= 0"));
+                    }
+                    finite(at("external.weight"), ext.weight)?;
+                    if conductance && ext.weight < 0.0 {
+                        return Err(ModelError::new(
+                            at("external.weight"),
+                            ext.weight,
+                            "a conductance weight cannot be negative",
+                        ));
+                    }
+                }
+            }
+            Population::Poisson(source) => match (&source.rate_hz, source.schedule.is_empty()) {
+                (Some(rate), true) => {
+                    if !(rate.is_finite() && *rate >= 0.0) {
+                        return Err(ModelError::new(at("rate_hz"), rate, "must be >= 0"));
+                    }
+                    if rate * dt * 1e-3 > 1.0 {
+                        return Err(ModelError::new(
+                            at("rate_hz"),
+                            rate,
+                            format!("more than one spike per step of {dt} ms"),
+                        ));
+                    }
+                }
+                (None, false) => {
+                    let mut last = -1.0;
+                    for (i, [t, rate]) in source.schedule.iter().enumerate() {
+                        if !(t.is_finite() && *t > last) || (i == 0 && *t != 0.0) {
+                            return Err(ModelError::new(
+                                at(&format!("schedule.{i}")),
+                                format!("[{t}, {rate}]"),
+                                "times must start at 0 and increase",
+                            ));
+                        }
+                        if !(rate.is_finite() && *rate >= 0.0) {
+                            return Err(ModelError::new(
+                                at(&format!("schedule.{i}")),
+                                format!("[{t}, {rate}]"),
+                                "rate must be >= 0",
+                            ));
+                        }
+                        last = *t;
+                    }
+                }
+                _ => {
+                    return Err(ModelError::new(
+                        at("rate_hz"),
+                        "",
+                        "give exactly one of `rate_hz` and `schedule`",
+                    ));
+                }
+            },
+            Population::SpikeTimes(source) => {
+                for (i, (neuron, t)) in source.spikes.iter().enumerate() {
+                    if *neuron as usize >= source.n {
+                        return Err(ModelError::new(
+                            at(&format!("spikes.{i}")),
+                            format!("[{neuron}, {t}]"),
+                            format!("neuron index out of range (n = {})", source.n),
+                        ));
+                    }
+                    if !(t.is_finite() && *t >= 0.0) {
+                        return Err(ModelError::new(
+                            at(&format!("spikes.{i}")),
+                            format!("[{neuron}, {t}]"),
+                            "time must be >= 0",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (name, projection) in &network.projections {
+        let at = |field: &str| format!("projections.{name}.{field}");
+        let pre = network.populations.get(&projection.from).ok_or_else(|| {
+            ModelError::new(
+                at("from"),
+                format!("\"{}\"", projection.from),
+                "no population of that name",
+            )
+        })?;
+        let post = network
+            .populations
+            .get(&projection.to)
+            .ok_or_else(|| ModelError::new(at("to"), format!("\"{}\"", projection.to), "no population of that name"))?;
+        let Population::Lif(target) = post else {
+            return Err(ModelError::new(
+                at("to"),
+                format!("\"{}\"", projection.to),
+                "an input population cannot receive synapses",
+            ));
+        };
+        let (n_pre, n_post) = (network.scaled_size(pre), network.scaled_size(post));
+        let conductance = target.synapse == SynapseModel::ConductanceExp;
+        let check_delay = |field: String, d: f64| -> Result<(), ModelError> {
+            if !d.is_finite() || d < dt * 0.999 {
+                return Err(ModelError::new(
+                    field,
+                    d,
+                    format!("a delay must be at least one time step ({dt} ms)"),
+                ));
+            }
+            if d / dt > 65535.0 {
+                return Err(ModelError::new(field, d, "delay too long (at most 65535 steps)"));
+            }
+            Ok(())
+        };
+        match &projection.delay_ms {
+            Delay::Value(d) => check_delay(at("delay_ms"), *d)?,
+            Delay::Uniform { uniform } => {
+                check_delay(at("delay_ms"), uniform[0])?;
+                check_delay(at("delay_ms"), uniform[1])?;
+                if uniform[0] > uniform[1] {
+                    return Err(ModelError::new(
+                        at("delay_ms"),
+                        format!("{uniform:?}"),
+                        "range must be [low, high]",
+                    ));
+                }
+            }
+        }
+        let weight_values: Vec<f64> = match &projection.weight {
+            Weight::Value(w) => vec![*w],
+            Weight::Uniform { uniform } => uniform.to_vec(),
+            Weight::Normal { normal } => {
+                if normal[1] < 0.0 {
+                    return Err(ModelError::new(
+                        at("weight"),
+                        format!("{normal:?}"),
+                        "standard deviation must be >= 0",
+                    ));
+                }
+                if conductance && normal[1] > 0.0 {
+                    return Err(ModelError::new(
+                        at("weight"),
+                        format!("{normal:?}"),
+                        "conductance weights cannot be drawn from a normal distribution (they could be negative); use uniform",
+                    ));
+                }
+                normal.to_vec()
+            }
+        };
+        for w in weight_values {
+            finite(at("weight"), w)?;
+            if conductance && w < 0.0 {
+                return Err(ModelError::new(
+                    at("weight"),
+                    w,
+                    format!("a conductance weight (nS) cannot be negative; inhibition into `{}` is set with receptor = \"inh\"", projection.to),
+                ));
+            }
+        }
+        match &projection.connect {
+            Connector::FixedProbability { p, .. } => {
+                if !(p.is_finite() && (0.0..=1.0).contains(p)) {
+                    return Err(ModelError::new(at("connect.p"), p, "a probability must lie in [0, 1]"));
+                }
+                if p / network.network.scale > 1.0 {
+                    return Err(ModelError::new(
+                        at("connect.p"),
+                        p,
+                        "probability exceeds 1 after scaling",
+                    ));
+                }
+            }
+            Connector::FixedIndegree {
+                k,
+                allow_multapses,
+                allow_autapses,
+            } => {
+                let available = if !allow_autapses && projection.from == projection.to {
+                    n_pre - 1
+                } else {
+                    n_pre
+                };
+                if !allow_multapses && *k > available {
+                    return Err(ModelError::new(
+                        at("connect.k"),
+                        k,
+                        format!(
+                            "more inputs than `{}` has distinct neurons ({available}) without multapses",
+                            projection.from
+                        ),
+                    ));
+                }
+                if *k > 0 && available == 0 {
+                    return Err(ModelError::new(
+                        at("connect.k"),
+                        k,
+                        "no presynaptic neuron to choose from",
+                    ));
+                }
+            }
+            Connector::OneToOne => {
+                if n_pre != n_post {
+                    return Err(ModelError::new(
+                        at("connect.rule"),
+                        "\"one_to_one\"",
+                        format!(
+                            "`{}` has {n_pre} neurons but `{}` has {n_post}",
+                            projection.from, projection.to
+                        ),
+                    ));
+                }
+            }
+            Connector::AllToAll { .. } => {}
+            Connector::Explicit { synapses } => {
+                for (i, &(a, b, w, d)) in synapses.iter().enumerate() {
+                    let field = at(&format!("connect.synapses.{i}"));
+                    let shown = format!("[{a}, {b}, {w}, {d}]");
+                    if a as usize >= n_pre || b as usize >= n_post {
+                        return Err(ModelError::new(
+                            field,
+                            shown,
+                            format!(
+                                "index out of range (`{}` has {n_pre}, `{}` has {n_post})",
+                                projection.from, projection.to
+                            ),
+                        ));
+                    }
+                    if !w.is_finite() || (conductance && w < 0.0) {
+                        return Err(ModelError::new(
+                            field,
+                            shown,
+                            "weight must be finite (and >= 0 for conductances)",
+                        ));
+                    }
+                    check_delay(field, d)?;
+                }
+            }
+        }
+    }
+    let monitors = &network.monitors;
+    positive("monitors.rate_bin_ms".into(), monitors.rate_bin_ms)?;
+    for (name, selection) in &monitors.spikes {
+        let field = format!("monitors.spikes.{name}");
+        let population = network
+            .populations
+            .get(name)
+            .ok_or_else(|| ModelError::new(field.clone(), format!("\"{name}\""), "no population of that name"))?;
+        match selection {
+            NeuronSelection::Keyword(k) if k == "all" || k == "none" => {}
+            NeuronSelection::Keyword(k) => {
+                return Err(ModelError::new(
+                    field,
+                    format!("\"{k}\""),
+                    "expected \"all\", \"none\" or a list of neuron indices",
+                ));
+            }
+            NeuronSelection::Indices(ids) => {
+                let n = network.scaled_size(population);
+                if let Some(bad) = ids.iter().find(|&&i| i as usize >= n) {
+                    return Err(ModelError::new(
+                        field,
+                        bad,
+                        format!("neuron index out of range (n = {n})"),
+                    ));
+                }
+            }
+        }
+    }
+    for (i, monitor) in monitors.state.iter().enumerate() {
+        let at = |field: &str| format!("monitors.state.{i}.{field}");
+        let population = network.populations.get(&monitor.population).ok_or_else(|| {
+            ModelError::new(
+                at("population"),
+                format!("\"{}\"", monitor.population),
+                "no population of that name",
+            )
+        })?;
+        if population.is_input() {
+            return Err(ModelError::new(
+                at("population"),
+                format!("\"{}\"", monitor.population),
+                "input populations have no state",
+            ));
+        }
+        for v in &monitor.variables {
+            if !["v", "g_exc", "g_inh"].contains(&v.as_str()) {
+                return Err(ModelError::new(
+                    at("variables"),
+                    format!("\"{v}\""),
+                    "expected one of \"v\", \"g_exc\", \"g_inh\"",
+                ));
+            }
+        }
+        let n = network.scaled_size(population);
+        if let Some(bad) = monitor.neurons.iter().find(|&&k| k as usize >= n) {
+            return Err(ModelError::new(
+                at("neurons"),
+                bad,
+                format!("neuron index out of range (n = {n})"),
+            ));
+        }
+        positive(at("interval_ms"), monitor.interval_ms)?;
+        if monitor.interval_ms < dt * 0.999 {
+            return Err(ModelError::new(
+                at("interval_ms"),
+                monitor.interval_ms,
+                format!("shorter than the time step ({dt} ms)"),
+            ));
+        }
+    }
+    let needed = estimate_memory(network);
+    if let Some(available) = available_memory() {
+        if needed > available {
+            return Err(ModelError::new(
+                "network.scale",
+                network.network.scale,
+                format!(
+                    "the network needs about {:.1} GiB but this machine has {:.1} GiB available",
+                    needed / 1073741824.0,
+                    available / 1073741824.0
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
