@@ -1,10 +1,12 @@
 //! Building projections into synapse tables.
 //!
-//! A table is split by the postsynaptic population's chunks. Within a chunk it
-//! is a CSR matrix by presynaptic neuron whose targets are 16-bit offsets into
-//! the chunk, so a static synapse with a shared weight and delay costs 2 bytes
-//! (plus the row pointers), 6 with its own weight, 8 with its own delay too.
-//! Each chunk is built from its own random stream, so the table is the same
+//! A table is a CSR matrix by presynaptic neuron, each row cut into one
+//! segment per chunk of the postsynaptic population; targets are 16-bit
+//! offsets into their chunk. So a static synapse with a shared weight and delay
+//! costs 2 bytes (plus the segment offsets), 6 with its own weight, 8 with its
+//! own delay too. The segments of one row lie side by side, so delivering a
+//! spike to every chunk touches one stretch of memory. Each chunk's segments
+//! are drawn from the chunk's own random stream, so the table is the same
 //! whatever the number of threads.
 
 use crate::model::{Connector, Delay, Projection, Weight};
@@ -36,7 +38,7 @@ pub fn chunk_ranges(n: usize) -> Vec<ChunkRange> {
         .collect()
 }
 
-/// The synapses of one projection that end in one post chunk.
+/// The synapses of one projection that end in one post chunk (while building).
 #[derive(Debug, Clone, Default)]
 pub struct ChunkRows {
     /// `row_start[pre]..row_start[pre + 1]` indexes `targets`.
@@ -69,23 +71,67 @@ pub struct SynapseTable {
     pub pre: usize,
     pub post: usize,
     pub exc: bool,
-    /// Shared weight, when `ChunkRows::weights` is empty.
+    /// Shared weight, when `weights` is empty.
     pub weight: f64,
-    /// Shared delay in steps, when `ChunkRows::delays` is empty.
+    /// Shared delay in steps, when `delays` is empty.
     pub delay_steps: u16,
     pub max_delay_steps: u16,
-    pub chunks: Vec<ChunkRows>,
+    /// Number of post chunks.
+    pub n_chunks: usize,
+    /// `offsets[pre * n_chunks + c]..offsets[pre * n_chunks + c + 1]` indexes
+    /// the synapses from `pre` into chunk `c`.
+    pub offsets: Vec<u32>,
+    /// Post neuron as an offset from its chunk's first neuron.
+    pub targets: Vec<u16>,
+    /// Per-synapse weights; empty when the projection has one weight.
+    pub weights: Vec<f32>,
+    /// Per-synapse delays in steps; empty when the projection has one delay.
+    pub delays: Vec<u16>,
     /// Synapses leaving each presynaptic neuron (for synaptic-event counts).
     pub out_degree: Vec<u32>,
 }
 
 impl SynapseTable {
     pub fn synapses(&self) -> usize {
-        self.chunks.iter().map(ChunkRows::len).sum()
+        self.targets.len()
     }
 
     pub fn bytes(&self) -> usize {
-        self.chunks.iter().map(ChunkRows::bytes).sum()
+        self.offsets.len() * 4 + self.targets.len() * 2 + self.weights.len() * 4 + self.delays.len() * 2
+    }
+
+    /// Synapse indices from `pre` into post chunk `chunk`.
+    #[inline]
+    pub fn segment(&self, pre: usize, chunk: usize) -> std::ops::Range<usize> {
+        let i = pre * self.n_chunks + chunk;
+        self.offsets[i] as usize..self.offsets[i + 1] as usize
+    }
+
+    /// Packs the chunks' rows so that each presynaptic neuron's segments are
+    /// adjacent.
+    fn pack(n_pre: usize, chunks: Vec<ChunkRows>) -> (Vec<u32>, Vec<u16>, Vec<f32>, Vec<u16>) {
+        let total: usize = chunks.iter().map(ChunkRows::len).sum();
+        let has_weights = chunks.iter().any(|c| !c.weights.is_empty());
+        let has_delays = chunks.iter().any(|c| !c.delays.is_empty());
+        let mut offsets = Vec::with_capacity(n_pre * chunks.len() + 1);
+        let mut targets = Vec::with_capacity(total);
+        let mut weights = Vec::with_capacity(if has_weights { total } else { 0 });
+        let mut delays = Vec::with_capacity(if has_delays { total } else { 0 });
+        offsets.push(0u32);
+        for pre in 0..n_pre {
+            for chunk in &chunks {
+                let (a, b) = (chunk.row_start[pre] as usize, chunk.row_start[pre + 1] as usize);
+                targets.extend_from_slice(&chunk.targets[a..b]);
+                if has_weights {
+                    weights.extend_from_slice(&chunk.weights[a..b]);
+                }
+                if has_delays {
+                    delays.extend_from_slice(&chunk.delays[a..b]);
+                }
+                offsets.push(targets.len() as u32);
+            }
+        }
+        (offsets, targets, weights, delays)
     }
 }
 
@@ -138,6 +184,8 @@ pub fn build(ctx: &BuildContext) -> SynapseTable {
         .max()
         .unwrap_or(delay)
         .max(delay);
+    let n_chunks = chunks.len();
+    let (offsets, targets, weights, delays) = SynapseTable::pack(ctx.n_pre, chunks);
     SynapseTable {
         pre: ctx.n_pre,
         post: ctx.n_post,
@@ -145,7 +193,11 @@ pub fn build(ctx: &BuildContext) -> SynapseTable {
         weight,
         delay_steps: delay,
         max_delay_steps: max_delay,
-        chunks,
+        n_chunks,
+        offsets,
+        targets,
+        weights,
+        delays,
         out_degree,
     }
 }
@@ -363,10 +415,10 @@ mod tests {
         let mut indegree = vec![0usize; 1500];
         let mut seen = std::collections::HashSet::new();
         let ranges = chunk_ranges(1500);
-        for (chunk, range) in table.chunks.iter().zip(&ranges) {
+        for (c, range) in ranges.iter().enumerate() {
             for pre in 0..1500 {
-                for i in chunk.row_start[pre]..chunk.row_start[pre + 1] {
-                    let post = range.start + chunk.targets[i as usize] as usize;
+                for i in table.segment(pre, c) {
+                    let post = range.start + table.targets[i] as usize;
                     assert_ne!(pre, post, "autapse");
                     assert!(seen.insert((pre, post)), "multapse {pre}->{post}");
                     indegree[post] += 1;

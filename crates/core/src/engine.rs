@@ -17,7 +17,7 @@
 
 use crate::connect::{self, chunk_ranges, BuildContext, SynapseTable};
 use crate::error::SimulationError;
-use crate::model::{Network, NeuronSelection, Population, Receptor};
+use crate::model::{Network, NeuronSelection, Population, Receptor, SynapseModel};
 use crate::neuron::{LifKernel, LifState};
 use crate::rng::{open_unit, stream, Purpose, Stream};
 use rayon::prelude::*;
@@ -272,11 +272,14 @@ impl Simulation {
                 .filter(|(_, p)| p.to == *name)
                 .map(|(i, _)| i)
                 .collect();
-            let slots = 1 + incoming
+            // Ring slots for delays of two steps or more (one-step inputs are
+            // applied directly): a delay of d steps lands d - 1 slots ahead.
+            let max_delay = incoming
                 .iter()
                 .map(|&i| tables[i].max_delay_steps as usize)
                 .max()
                 .unwrap_or(0);
+            let slots = if max_delay >= 2 { max_delay } else { 0 };
             let kernel = match population {
                 Population::Lif(lif) => Kernel::Lif(LifKernel::new(lif, dt)),
                 Population::Poisson(source) => {
@@ -639,10 +642,15 @@ impl Chunk {
         match (&mut self.state, &population.kernel) {
             (ChunkState::Lif(state), Kernel::Lif(kernel)) => {
                 if view.step > 0 {
-                    deliver(state, self.index, population, view);
+                    deliver(
+                        state,
+                        kernel.synapse == SynapseModel::Delta,
+                        self.index,
+                        population,
+                        view,
+                    );
                 }
-                let slot = (view.step % state.slots as u64) as usize;
-                self.fault = !state.update(kernel, slot, &mut self.rng, &mut self.out);
+                self.fault = !state.update(kernel, view.step, &mut self.rng, &mut self.out);
                 for j in self.out.iter_mut() {
                     self.stats.record(*j as usize, view.step);
                     *j += self.start as u32;
@@ -685,56 +693,53 @@ impl Chunk {
     }
 }
 
-/// Adds the spikes of the previous step from every incoming projection to the
-/// ring buffer of one chunk.
-fn deliver(state: &mut LifState, chunk_index: usize, population: &PopulationInfo, view: &StepView) {
+/// Adds the spikes of the previous step from every incoming projection to one
+/// chunk: straight into the state when due now (a one-step delay), otherwise
+/// into the ring buffer.
+fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &PopulationInfo, view: &StepView) {
     let len = state.v.len();
     let slots = state.slots as u64;
     let emitted = view.step - 1;
     for &pi in &population.incoming {
         let table = &view.tables[pi];
-        let rows = &table.chunks[chunk_index];
+        let exc = table.exc;
         let source = &view.populations[view.projections[pi].from];
-        let ring = if table.exc {
-            &mut state.ring_exc
-        } else {
-            &mut state.ring_inh
-        };
         for spikes in &view.previous[source.chunks.clone()] {
             for &pre in spikes {
-                let (a, b) = (
-                    rows.row_start[pre as usize] as usize,
-                    rows.row_start[pre as usize + 1] as usize,
-                );
-                if a == b {
+                let range = table.segment(pre as usize, chunk_index);
+                if range.is_empty() {
                     continue;
                 }
-                let targets = &rows.targets[a..b];
-                match (rows.weights.is_empty(), rows.delays.is_empty()) {
-                    (true, true) => {
-                        let slot = ((emitted + table.delay_steps as u64) % slots) as usize * len;
-                        let row = &mut ring[slot..slot + len];
-                        for &t in targets {
-                            row[t as usize] += table.weight;
+                let homogeneous_weight = table.weights.is_empty();
+                if table.delays.is_empty() && table.delay_steps == 1 {
+                    if homogeneous_weight {
+                        for &t in &table.targets[range] {
+                            state.add_input(delta, exc, t as usize, table.weight);
+                        }
+                    } else {
+                        for (&t, &w) in table.targets[range.clone()].iter().zip(&table.weights[range]) {
+                            state.add_input(delta, exc, t as usize, w as f64);
                         }
                     }
-                    (false, true) => {
-                        let slot = ((emitted + table.delay_steps as u64) % slots) as usize * len;
-                        let row = &mut ring[slot..slot + len];
-                        for (&t, &w) in targets.iter().zip(&rows.weights[a..b]) {
-                            row[t as usize] += w as f64;
-                        }
-                    }
-                    (homogeneous_weight, false) => {
-                        for (i, &t) in targets.iter().enumerate() {
-                            let d = rows.delays[a + i] as u64;
-                            let w = if homogeneous_weight {
-                                table.weight
-                            } else {
-                                rows.weights[a + i] as f64
-                            };
-                            ring[((emitted + d) % slots) as usize * len + t as usize] += w;
-                        }
+                    continue;
+                }
+                for i in range {
+                    let d = if table.delays.is_empty() {
+                        table.delay_steps
+                    } else {
+                        table.delays[i]
+                    } as u64;
+                    let w = if homogeneous_weight {
+                        table.weight
+                    } else {
+                        table.weights[i] as f64
+                    };
+                    let t = table.targets[i] as usize;
+                    if d == 1 {
+                        state.add_input(delta, exc, t, w);
+                    } else {
+                        let ring = if exc { &mut state.ring_exc } else { &mut state.ring_inh };
+                        ring[((emitted + d) % slots) as usize * len + t] += w;
                     }
                 }
             }

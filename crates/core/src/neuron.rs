@@ -90,7 +90,10 @@ pub struct LifState {
     pub g_inh: Vec<f64>,
     /// Steps of refractoriness left.
     pub refractory: Vec<u32>,
-    /// Input arriving in future steps: `slots` rows of `len` neurons.
+    /// Input arriving in later steps: `slots` rows of `len` neurons, row
+    /// `t % slots` due in step `t`. Inputs with a one-step delay go straight
+    /// into the state (`add_input`), so a network without longer delays has
+    /// no ring and its update touches only v, g and the refractory counter.
     pub ring_exc: Vec<f64>,
     pub ring_inh: Vec<f64>,
     pub slots: usize,
@@ -124,96 +127,115 @@ impl LifState {
         }
     }
 
-    /// Advances every neuron by one step, after the inputs arriving in this
-    /// step (ring slot `slot`) have been added. Spiking neurons' offsets
-    /// within the chunk are pushed to `spikes`. Returns false if any state
-    /// became non-finite.
-    pub fn update(&mut self, k: &LifKernel, slot: usize, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
+    /// Applies an input due in the current step: a jump of v (delta
+    /// synapses, lost during refractoriness as in NEST's iaf_psc_delta) or of
+    /// the synaptic current or conductance.
+    #[inline(always)]
+    pub fn add_input(&mut self, delta: bool, exc: bool, j: usize, w: f64) {
+        if delta {
+            if self.refractory[j] == 0 {
+                self.v[j] += w;
+            }
+        } else if exc {
+            self.g_exc[j] += w;
+        } else {
+            self.g_inh[j] += w;
+        }
+    }
+
+    /// Advances every neuron by one step, after the inputs due in this step
+    /// have been applied: the direct ones by `add_input`, the delayed ones
+    /// from ring slot `step % slots` here. Spiking neurons' offsets within the
+    /// chunk are pushed to `spikes`. Returns false if any state became
+    /// non-finite.
+    ///
+    /// Two passes: a branch-free update that the compiler vectorises
+    /// (refractory neurons keep their v through a select), then a scan for
+    /// threshold crossings, which are rare.
+    pub fn update(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let len = self.v.len();
-        let row = slot * len..(slot + 1) * len;
-        let (in_exc, in_inh) = (&mut self.ring_exc[row.clone()], &mut self.ring_inh[row]);
+        let delta = k.synapse == SynapseModel::Delta;
+        if self.slots > 0 {
+            let slot = (step % self.slots as u64) as usize;
+            let row = slot * len..(slot + 1) * len;
+            let (in_exc, in_inh) = (&mut self.ring_exc[row.clone()], &mut self.ring_inh[row]);
+            if delta {
+                for j in 0..len {
+                    let input = in_exc[j] + in_inh[j];
+                    self.v[j] += if self.refractory[j] == 0 { input } else { 0.0 };
+                }
+            } else {
+                for j in 0..len {
+                    self.g_exc[j] += in_exc[j];
+                    self.g_inh[j] += in_inh[j];
+                }
+            }
+            in_exc.fill(0.0);
+            in_inh.fill(0.0);
+        }
         if let Some(ext) = &k.external {
-            let target = if ext.exc { &mut *in_exc } else { &mut *in_inh };
-            for x in target.iter_mut() {
+            for j in 0..len {
                 let count = ext.counts.sample(rng);
                 if count > 0 {
-                    *x += count as f64 * ext.weight;
+                    self.add_input(delta, ext.exc, j, count as f64 * ext.weight);
                 }
             }
         }
-        let mut finite = true;
+        let (v, ge, gi, refr) = (
+            &mut self.v[..len],
+            &mut self.g_exc[..len],
+            &mut self.g_inh[..len],
+            &mut self.refractory[..len],
+        );
         match k.synapse {
             SynapseModel::Delta => {
-                let (v, refr) = (&mut self.v, &mut self.refractory);
                 for j in 0..len {
-                    let input = in_exc[j] + in_inh[j];
-                    in_exc[j] = 0.0;
-                    in_inh[j] = 0.0;
-                    if refr[j] > 0 {
-                        // Inputs during refractoriness are lost, as in NEST's iaf_psc_delta.
-                        refr[j] -= 1;
-                        continue;
-                    }
-                    let vj = k.e_l + (v[j] + input - k.e_l) * k.p22 + k.bias_step;
-                    finite &= vj.is_finite();
-                    if vj >= k.v_th {
-                        v[j] = k.v_reset;
-                        refr[j] = k.refractory_steps;
-                        spikes.push(j as u32);
-                    } else {
-                        v[j] = vj;
-                    }
+                    let next = k.e_l + (v[j] - k.e_l) * k.p22 + k.bias_step;
+                    v[j] = if refr[j] == 0 { next } else { v[j] };
+                    refr[j] = refr[j].saturating_sub(1);
                 }
             }
             SynapseModel::CurrentExp => {
-                let (v, ge, gi, refr) = (&mut self.v, &mut self.g_exc, &mut self.g_inh, &mut self.refractory);
                 for j in 0..len {
-                    let ie = ge[j] + in_exc[j];
-                    let ii = gi[j] + in_inh[j];
-                    in_exc[j] = 0.0;
-                    in_inh[j] = 0.0;
+                    let (ie, ii) = (ge[j], gi[j]);
                     ge[j] = ie * k.p11_exc;
                     gi[j] = ii * k.p11_inh;
-                    if refr[j] > 0 {
-                        refr[j] -= 1;
-                        continue;
-                    }
-                    let vj = k.e_l + (v[j] - k.e_l) * k.p22 + ie * k.p21_exc + ii * k.p21_inh + k.bias_step;
-                    finite &= vj.is_finite();
-                    if vj >= k.v_th {
-                        v[j] = k.v_reset;
-                        refr[j] = k.refractory_steps;
-                        spikes.push(j as u32);
-                    } else {
-                        v[j] = vj;
-                    }
+                    let next = k.e_l + (v[j] - k.e_l) * k.p22 + ie * k.p21_exc + ii * k.p21_inh + k.bias_step;
+                    v[j] = if refr[j] == 0 { next } else { v[j] };
+                    refr[j] = refr[j].saturating_sub(1);
                 }
             }
             SynapseModel::ConductanceExp => {
-                let (v, ge, gi, refr) = (&mut self.v, &mut self.g_exc, &mut self.g_inh, &mut self.refractory);
                 for j in 0..len {
-                    let gej = ge[j] + in_exc[j];
-                    let gij = gi[j] + in_inh[j];
-                    in_exc[j] = 0.0;
-                    in_inh[j] = 0.0;
+                    let (gej, gij) = (ge[j], gi[j]);
                     ge[j] = gej * k.p11_exc;
                     gi[j] = gij * k.p11_inh;
-                    if refr[j] > 0 {
-                        refr[j] -= 1;
-                        continue;
-                    }
                     // Exponential Euler: with the conductances held over the
                     // step, v relaxes exactly towards their weighted reversal.
                     let g_total = k.g_l + gej + gij;
                     let v_inf = (k.g_l * k.e_l + gej * k.e_exc + gij * k.e_inh + k.i_bias) / g_total;
-                    let vj = v_inf + (v[j] - v_inf) * (-k.dt_over_c * g_total).exp();
-                    finite &= vj.is_finite();
-                    if vj >= k.v_th {
-                        v[j] = k.v_reset;
-                        refr[j] = k.refractory_steps;
-                        spikes.push(j as u32);
-                    } else {
-                        v[j] = vj;
+                    let next = v_inf + (v[j] - v_inf) * exp_negative(-k.dt_over_c * g_total);
+                    v[j] = if refr[j] == 0 { next } else { v[j] };
+                    refr[j] = refr[j].saturating_sub(1);
+                }
+            }
+        }
+        // `!(v < v_th)` is true for a crossing and for NaN: one test for both.
+        // Blocks without any are skipped by a vectorised test.
+        const BLOCK: usize = 16;
+        let mut finite = true;
+        for (b, block) in v.chunks_mut(BLOCK).enumerate() {
+            if block.iter().fold(false, |any, &x| any | !(x < k.v_th)) {
+                for (i, x) in block.iter_mut().enumerate() {
+                    if !(*x < k.v_th) {
+                        if x.is_finite() {
+                            let j = b * BLOCK + i;
+                            *x = k.v_reset;
+                            refr[j] = k.refractory_steps;
+                            spikes.push(j as u32);
+                        } else {
+                            finite = false;
+                        }
                     }
                 }
             }
@@ -229,5 +251,55 @@ impl LifState {
             }
         }
         None
+    }
+}
+
+/// e^x for x <= 0, to within about 2 ulp, written so that loops calling it
+/// vectorise (std's `exp` is a library call that does not). Range reduction
+/// x = k ln 2 + r with |r| <= ln 2 / 2, then a degree-12 Taylor polynomial
+/// (truncation error below 2e-16), then scaling by 2^k through the exponent
+/// bits. Arguments below -700 give e^-700 (about 1e-304), not 0.
+#[inline(always)]
+pub fn exp_negative(x: f64) -> f64 {
+    const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: adding it rounds to an integer
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let x = x.max(-700.0);
+    let shifted = x * std::f64::consts::LOG2_E + ROUND;
+    let k = shifted - ROUND;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let mut p = 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(1023) << 52;
+    p * f64::from_bits(exponent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_negative;
+
+    #[test]
+    fn exp_negative_matches_std_exp() {
+        let mut worst = 0.0f64;
+        for i in 0..200_000 {
+            let x = -(i as f64) * 0.0035 - 1e-9 * i as f64;
+            let exact = x.exp();
+            let rel = ((exp_negative(x) - exact) / exact).abs();
+            worst = worst.max(rel);
+        }
+        assert!(worst < 1e-15, "worst relative error {worst:e}");
+        assert_eq!(exp_negative(0.0), 1.0);
+        assert!(exp_negative(-1e6) > 0.0 && exp_negative(-1e6) < 1e-300);
     }
 }
