@@ -714,11 +714,11 @@ fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &P
                 if table.delays.is_empty() && table.delay_steps == 1 {
                     if homogeneous_weight {
                         for &t in &table.targets[range] {
-                            state.add_input(delta, exc, t as usize, table.weight);
+                            state.add_input(delta, exc, t as usize, table.weight, view.step);
                         }
                     } else {
                         for (&t, &w) in table.targets[range.clone()].iter().zip(&table.weights[range]) {
-                            state.add_input(delta, exc, t as usize, w as f64);
+                            state.add_input(delta, exc, t as usize, w as f64, view.step);
                         }
                     }
                     continue;
@@ -736,7 +736,7 @@ fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &P
                     };
                     let t = table.targets[i] as usize;
                     if d == 1 {
-                        state.add_input(delta, exc, t, w);
+                        state.add_input(delta, exc, t, w, view.step);
                     } else {
                         let ring = if exc { &mut state.ring_exc } else { &mut state.ring_inh };
                         ring[((emitted + d) % slots) as usize * len + t] += w;

@@ -88,12 +88,17 @@ pub struct LifState {
     /// Synaptic current (pA) or conductance (nS); unused for delta synapses.
     pub g_exc: Vec<f64>,
     pub g_inh: Vec<f64>,
-    /// Steps of refractoriness left.
-    pub refractory: Vec<u32>,
+    /// First step in which each neuron integrates again after a spike.
+    pub free_from: Vec<u64>,
+    /// Neurons clamped at reset, with their `free_from`, oldest first. All
+    /// neurons of a population share one refractory period, so the queue is
+    /// sorted by release step and the update loop itself needs no
+    /// refractory test: it updates everyone, then resets the few clamped.
+    pub clamped: std::collections::VecDeque<(u32, u64)>,
     /// Input arriving in later steps: `slots` rows of `len` neurons, row
     /// `t % slots` due in step `t`. Inputs with a one-step delay go straight
     /// into the state (`add_input`), so a network without longer delays has
-    /// no ring and its update touches only v, g and the refractory counter.
+    /// no ring and its update touches only v and g.
     pub ring_exc: Vec<f64>,
     pub ring_inh: Vec<f64>,
     pub slots: usize,
@@ -120,7 +125,8 @@ impl LifState {
             v,
             g_exc,
             g_inh,
-            refractory: vec![0; len],
+            free_from: vec![0; len],
+            clamped: std::collections::VecDeque::new(),
             ring_exc: vec![0.0; slots * len],
             ring_inh: vec![0.0; slots * len],
             slots,
@@ -131,9 +137,9 @@ impl LifState {
     /// synapses, lost during refractoriness as in NEST's iaf_psc_delta) or of
     /// the synaptic current or conductance.
     #[inline(always)]
-    pub fn add_input(&mut self, delta: bool, exc: bool, j: usize, w: f64) {
+    pub fn add_input(&mut self, delta: bool, exc: bool, j: usize, w: f64, step: u64) {
         if delta {
-            if self.refractory[j] == 0 {
+            if step >= self.free_from[j] {
                 self.v[j] += w;
             }
         } else if exc {
@@ -149,9 +155,9 @@ impl LifState {
     /// chunk are pushed to `spikes`. Returns false if any state became
     /// non-finite.
     ///
-    /// Two passes: a branch-free update that the compiler vectorises
-    /// (refractory neurons keep their v through a select), then a scan for
-    /// threshold crossings, which are rare.
+    /// Passes: a branch-free update of every neuron that the compiler
+    /// vectorises, the reset of the clamped (refractory) neurons, then a
+    /// scan for threshold crossings, which are rare.
     pub fn update(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let len = self.v.len();
         let delta = k.synapse == SynapseModel::Delta;
@@ -162,7 +168,8 @@ impl LifState {
             if delta {
                 for j in 0..len {
                     let input = in_exc[j] + in_inh[j];
-                    self.v[j] += if self.refractory[j] == 0 { input } else { 0.0 };
+                    // Clamped neurons are reset below, which drops this input.
+                    self.v[j] += input;
                 }
             } else {
                 for j in 0..len {
@@ -177,22 +184,15 @@ impl LifState {
             for j in 0..len {
                 let count = ext.counts.sample(rng);
                 if count > 0 {
-                    self.add_input(delta, ext.exc, j, count as f64 * ext.weight);
+                    self.add_input(delta, ext.exc, j, count as f64 * ext.weight, step);
                 }
             }
         }
-        let (v, ge, gi, refr) = (
-            &mut self.v[..len],
-            &mut self.g_exc[..len],
-            &mut self.g_inh[..len],
-            &mut self.refractory[..len],
-        );
+        let (v, ge, gi) = (&mut self.v[..len], &mut self.g_exc[..len], &mut self.g_inh[..len]);
         match k.synapse {
             SynapseModel::Delta => {
                 for j in 0..len {
-                    let next = k.e_l + (v[j] - k.e_l) * k.p22 + k.bias_step;
-                    v[j] = if refr[j] == 0 { next } else { v[j] };
-                    refr[j] = refr[j].saturating_sub(1);
+                    v[j] = k.e_l + (v[j] - k.e_l) * k.p22 + k.bias_step;
                 }
             }
             SynapseModel::CurrentExp => {
@@ -201,8 +201,7 @@ impl LifState {
                     ge[j] = ie * k.p11_exc;
                     gi[j] = ii * k.p11_inh;
                     let next = k.e_l + (v[j] - k.e_l) * k.p22 + ie * k.p21_exc + ii * k.p21_inh + k.bias_step;
-                    v[j] = if refr[j] == 0 { next } else { v[j] };
-                    refr[j] = refr[j].saturating_sub(1);
+                    v[j] = next;
                 }
             }
             SynapseModel::ConductanceExp => {
@@ -215,10 +214,15 @@ impl LifState {
                     let g_total = k.g_l + gej + gij;
                     let v_inf = (k.g_l * k.e_l + gej * k.e_exc + gij * k.e_inh + k.i_bias) / g_total;
                     let next = v_inf + (v[j] - v_inf) * exp_negative(-k.dt_over_c * g_total);
-                    v[j] = if refr[j] == 0 { next } else { v[j] };
-                    refr[j] = refr[j].saturating_sub(1);
+                    v[j] = next;
                 }
             }
+        }
+        while self.clamped.front().is_some_and(|&(_, free)| free <= step) {
+            self.clamped.pop_front();
+        }
+        for &(j, _) in &self.clamped {
+            v[j as usize] = k.v_reset;
         }
         // `!(v < v_th)` is true for a crossing and for NaN: one test for both.
         // Blocks without any are skipped by a vectorised test.
@@ -231,7 +235,11 @@ impl LifState {
                         if x.is_finite() {
                             let j = b * BLOCK + i;
                             *x = k.v_reset;
-                            refr[j] = k.refractory_steps;
+                            let free = step + 1 + k.refractory_steps as u64;
+                            self.free_from[j] = free;
+                            if k.refractory_steps > 0 {
+                                self.clamped.push_back((j as u32, free));
+                            }
                             spikes.push(j as u32);
                         } else {
                             finite = false;
