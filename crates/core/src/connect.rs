@@ -22,10 +22,10 @@ pub struct ChunkRange {
 }
 
 /// Chunk length for a population of `n` neurons: a function of `n` only, at
-/// least 512 (so per-chunk overhead stays small), at most 65,536 (16-bit
+/// least 2048 (so per-chunk overhead stays small), at most 65,536 (16-bit
 /// offsets), and about 16 chunks per large population for load balance.
 pub fn chunk_len(n: usize) -> usize {
-    n.div_ceil(16).clamp(512, 65_536)
+    n.div_ceil(16).clamp(2048, 65_536)
 }
 
 pub fn chunk_ranges(n: usize) -> Vec<ChunkRange> {

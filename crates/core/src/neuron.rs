@@ -24,6 +24,8 @@ pub struct LifKernel {
     pub p11_inh: f64,
     /// Change of v over a step from the bias current alone (mV).
     pub bias_step: f64,
+    /// `e_l (1 - p22) + bias_step`: v' = v p22 + v_const + synaptic terms.
+    pub v_const: f64,
     /// Conductance model: leak conductance (nS), dt / C (ms/pF), reversal potentials, bias (pA).
     pub g_l: f64,
     pub dt_over_c: f64,
@@ -71,6 +73,7 @@ impl LifKernel {
             p11_exc: (-dt / lif.tau_exc_ms).exp(),
             p11_inh: (-dt / lif.tau_inh_ms).exp(),
             bias_step: lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf * (1.0 - p22),
+            v_const: lif.e_l_mv * (1.0 - p22) + lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf * (1.0 - p22),
             g_l: lif.c_m_pf / lif.tau_m_ms,
             dt_over_c: dt / lif.c_m_pf,
             e_exc: lif.e_exc_mv,
@@ -192,7 +195,7 @@ impl LifState {
         match k.synapse {
             SynapseModel::Delta => {
                 for j in 0..len {
-                    v[j] = k.e_l + (v[j] - k.e_l) * k.p22 + k.bias_step;
+                    v[j] = v[j].mul_add(k.p22, k.v_const);
                 }
             }
             SynapseModel::CurrentExp => {
@@ -200,7 +203,8 @@ impl LifState {
                     let (ie, ii) = (ge[j], gi[j]);
                     ge[j] = ie * k.p11_exc;
                     gi[j] = ii * k.p11_inh;
-                    let next = k.e_l + (v[j] - k.e_l) * k.p22 + ie * k.p21_exc + ii * k.p21_inh + k.bias_step;
+                    // Three fused multiply-adds per neuron.
+                    let next = v[j].mul_add(k.p22, ie.mul_add(k.p21_exc, ii.mul_add(k.p21_inh, k.v_const)));
                     v[j] = next;
                 }
             }
