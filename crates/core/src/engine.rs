@@ -243,10 +243,7 @@ impl Simulation {
             .map(|(i, p)| {
                 let pre = &network.populations[&p.from];
                 let post = &network.populations[&p.to];
-                let exc = match p.receptor {
-                    Some(r) => r == Receptor::Exc,
-                    None => p.weight.mean() >= 0.0,
-                };
+                let exc = p.receptor() == Receptor::Exc;
                 connect::build(&BuildContext {
                     projection: p,
                     index: i,

@@ -318,6 +318,25 @@ impl Default for Weight {
     }
 }
 
+impl Projection {
+    /// The receptor driven: as given, or from the sign of the (mean) weight;
+    /// for explicit synapses, from the sign of their summed weights.
+    pub fn receptor(&self) -> Receptor {
+        if let Some(r) = self.receptor {
+            return r;
+        }
+        let sign = match &self.connect {
+            Connector::Explicit { synapses } => synapses.iter().map(|s| s.2).sum::<f64>(),
+            _ => self.weight.mean(),
+        };
+        if sign >= 0.0 {
+            Receptor::Exc
+        } else {
+            Receptor::Inh
+        }
+    }
+}
+
 impl Weight {
     /// Mean of the distribution, used to pick the receptor from its sign.
     pub fn mean(&self) -> f64 {
@@ -370,7 +389,7 @@ fn yes() -> bool {
 }
 
 /// What to record.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Monitors {
     /// Populations whose spikes are recorded: `"all"` or a list of neuron
@@ -388,6 +407,16 @@ pub struct Monitors {
 
 fn default_rate_bin() -> f64 {
     1.0
+}
+
+impl Default for Monitors {
+    fn default() -> Self {
+        Monitors {
+            spikes: IndexMap::new(),
+            state: Vec::new(),
+            rate_bin_ms: default_rate_bin(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -421,10 +450,7 @@ impl Network {
             network: NetworkSpec::default(),
             populations: IndexMap::new(),
             projections: IndexMap::new(),
-            monitors: Monitors {
-                rate_bin_ms: default_rate_bin(),
-                ..Monitors::default()
-            },
+            monitors: Monitors::default(),
         }
     }
 
@@ -488,5 +514,37 @@ impl Network {
             Population::SpikeTimes(p) => p.n,
             _ => ((population.size() as f64) * self.network.scale).round() as usize,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: explicit synapses carry their own weights, so the
+    /// projection's default `weight` (0) must not decide the receptor.
+    #[test]
+    fn explicit_negative_weights_drive_the_inhibitory_receptor() {
+        let projection = Projection {
+            from: "a".into(),
+            to: "b".into(),
+            connect: Connector::Explicit {
+                synapses: vec![(0, 0, -100.0, 0.1)],
+            },
+            weight: Weight::default(),
+            delay_ms: Delay::Value(0.1),
+            receptor: None,
+        };
+        assert_eq!(projection.receptor(), Receptor::Inh);
+    }
+
+    /// Regression: a file without `[monitors]` gets the documented 1 ms rate bin.
+    #[test]
+    fn missing_monitors_table_has_default_rate_bin() {
+        let network: Network = toml::from_str(
+            "[simulation]\nduration_ms = 1.0\n[populations.p]\nmodel = \"poisson\"\nn = 1\nrate_hz = 1.0\n",
+        )
+        .unwrap();
+        assert_eq!(network.monitors.rate_bin_ms, 1.0);
     }
 }
