@@ -35,7 +35,9 @@ Measured quantities
 
 Brian2 threads: --threads 1 maps to openmp_threads=0 (plain serial code, no
 OpenMP runtime; pass --brian2-omp1 to use openmp_threads=1 instead); k > 1 maps to
-openmp_threads=k. Cognitron threads: env RAYON_NUM_THREADS. NEST: local_num_threads.
+openmp_threads=k. On a loaded machine (more runnable processes than cores) Brian2's
+OpenMP runs can be 10-30x slower than usual (barrier waits); --omp-wait-policy
+passive softens this somewhat, but only a quiet machine gives meaningful numbers. Cognitron threads: env RAYON_NUM_THREADS. NEST: local_num_threads.
 """
 import argparse
 import itertools
@@ -48,6 +50,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "reference"))
@@ -227,6 +230,7 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
         pops = s.get("populations", {})
         spikes = sum(int(p.get("spikes", 0)) for p in pops.values()) if pops else None
         res = dict(base, run_s=float(s["run_s"]), build_s=s.get("build_s"), total_s=wall,
+                   rayon_threads=s.get("rayon_threads"),
                    synaptic_events=s.get("synaptic_events"), peak_rss_mb=rss,
                    reported_peak_rss_mb=s.get("peak_rss_mb"), reported_threads=s.get("threads"),
                    spikes=spikes, rate_hz=(spikes / (N * T) if spikes is not None else None),
@@ -242,6 +246,8 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
         if args.no_record:
             cmd.append("--no-record")
         env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        if args.omp_wait_policy:
+            env["OMP_WAIT_POLICY"] = args.omp_wait_policy
         rc, wall, rss = run_measured(cmd, env=env, cwd=work, timeout=args.timeout, stdout_path=log)
         if rc != 0 or not os.path.exists(result):
             return dict(base, error=f"rc={rc}", log_tail=tail(log))
@@ -306,6 +312,9 @@ def main():
                     help="template; placeholders {bin} {exp} {out} {duration_ms} {scale}")
     ap.add_argument("--brian2-omp1", action="store_true",
                     help="threads=1 -> openmp_threads=1 instead of 0 (serial)")
+    ap.add_argument("--omp-wait-policy", default=None, choices=["active", "passive"],
+                    help="set OMP_WAIT_POLICY for brian2/nest workers (passive was ~3-5x less bad "
+                         "than active when other processes compete for the cores)")
     ap.add_argument("--no-record", action="store_true",
                     help="brian2/nest: count spikes only (SpikeMonitor record=False)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="per configuration, seconds")

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import brian2_networks as bn  # noqa: E402
