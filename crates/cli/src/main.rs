@@ -3,6 +3,15 @@
 mod output;
 mod plot;
 
+/// Prints a line to stdout, ignoring a closed pipe (`cognitron run ... | head`):
+/// the results are in files, and a reader that went away is no reason to panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use cognitron_core::{experiment, Simulation};
@@ -73,7 +82,7 @@ fn real_main() -> Result<()> {
                 .values()
                 .map(|p| cognitron_core::validate::expected_synapses(&network, p))
                 .sum();
-            println!(
+            say!(
                 "{}: ok ({neurons} neurons, about {synapses:.0} synapses, {:.0} MiB)",
                 experiment.display(),
                 cognitron_core::validate::estimate_memory(&network) / 1048576.0
@@ -125,7 +134,7 @@ fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) ->
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     for p in &result.populations {
-        println!(
+        say!(
             "{:>10}: n = {:>7}, {:>9} spikes, {:8.3} Hz, CV ISI {}",
             p.name,
             p.n,
@@ -134,7 +143,7 @@ fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) ->
             p.cv_isi.map_or("-".to_string(), |c| format!("{c:.3}"))
         );
     }
-    println!(
+    say!(
         "{:.1} s simulated in {:.2} s ({:.2} s build + {:.2} s run, {} threads); {} synaptic events; results in {}",
         result.duration_ms / 1000.0,
         started.elapsed().as_secs_f64(),

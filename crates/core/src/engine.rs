@@ -17,8 +17,8 @@
 
 use crate::connect::{self, chunk_ranges, BuildContext, SynapseTable};
 use crate::error::SimulationError;
-use crate::model::{Network, NeuronSelection, Population, Receptor, SynapseModel};
-use crate::neuron::{LifKernel, LifState};
+use crate::model::{Network, NeuronSelection, Population, Precision, Receptor, SynapseModel};
+use crate::neuron::{LifChunk, LifKernel, LifState, Real};
 use crate::rng::{open_unit, stream, Purpose, Stream};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -39,7 +39,7 @@ enum Kernel {
 
 #[derive(Debug, Clone)]
 enum ChunkState {
-    Lif(LifState),
+    Lif(LifChunk),
     Poisson { cursor: usize },
     SpikeTimes { events: Vec<(u64, u32)>, cursor: usize },
 }
@@ -297,7 +297,10 @@ impl Simulation {
             for (ci, range) in chunk_ranges(n).into_iter().enumerate() {
                 let mut init_rng = stream(seed, Purpose::InitialState, pi, ci);
                 let state = match population {
-                    Population::Lif(lif) => ChunkState::Lif(LifState::new(lif, range.len, slots, &mut init_rng)),
+                    Population::Lif(lif) => ChunkState::Lif(match network.simulation.precision {
+                        Precision::Double => LifChunk::Double(LifState::new(lif, range.len, slots, &mut init_rng)),
+                        Precision::Single => LifChunk::Single(LifState::new(lif, range.len, slots, &mut init_rng)),
+                    }),
                     Population::Poisson(_) => ChunkState::Poisson { cursor: 0 },
                     Population::SpikeTimes(source) => {
                         let mut events: Vec<(u64, u32)> = source
@@ -502,11 +505,7 @@ impl Simulation {
                 let ChunkState::Lif(state) = &chunk.state else {
                     unreachable!("validated")
                 };
-                recorder.values.push(match recorder.variable.as_str() {
-                    "v" => state.v[j],
-                    "g_exc" => state.g_exc[j],
-                    _ => state.g_inh[j],
-                });
+                recorder.values.push(state.value(&recorder.variable, j));
             }
         }
     }
@@ -524,12 +523,7 @@ impl Simulation {
                 let ChunkState::Lif(state) = &c.state else {
                     panic!("not a neuron population")
                 };
-                match variable {
-                    "v" => state.v.clone(),
-                    "g_exc" => state.g_exc.clone(),
-                    "g_inh" => state.g_inh.clone(),
-                    _ => panic!("unknown variable {variable}"),
-                }
+                state.values(variable)
             })
             .collect()
     }
@@ -634,24 +628,41 @@ impl Simulation {
 }
 
 impl Chunk {
+    /// Counts this step's spikes (chunk offsets in `out`) and turns them into
+    /// population indices.
+    fn record_spikes(&mut self, step: u64) {
+        for j in self.out.iter_mut() {
+            self.stats.record(*j as usize, step);
+            *j += self.start as u32;
+        }
+    }
+
     fn step(&mut self, view: &StepView) {
         let population = &view.populations[self.population];
         match (&mut self.state, &population.kernel) {
-            (ChunkState::Lif(state), Kernel::Lif(kernel)) => {
-                if view.step > 0 {
-                    deliver(
-                        state,
-                        kernel.synapse == SynapseModel::Delta,
-                        self.index,
-                        population,
-                        view,
-                    );
-                }
-                self.fault = !state.update(kernel, view.step, &mut self.rng, &mut self.out);
-                for j in self.out.iter_mut() {
-                    self.stats.record(*j as usize, view.step);
-                    *j += self.start as u32;
-                }
+            (ChunkState::Lif(LifChunk::Double(state)), Kernel::Lif(kernel)) => {
+                self.fault = !step_lif(
+                    state,
+                    kernel,
+                    self.index,
+                    population,
+                    view,
+                    &mut self.rng,
+                    &mut self.out,
+                );
+                self.record_spikes(view.step);
+            }
+            (ChunkState::Lif(LifChunk::Single(state)), Kernel::Lif(kernel)) => {
+                self.fault = !step_lif(
+                    state,
+                    kernel,
+                    self.index,
+                    population,
+                    view,
+                    &mut self.rng,
+                    &mut self.out,
+                );
+                self.record_spikes(view.step);
             }
             (ChunkState::Poisson { cursor }, Kernel::Poisson { schedule }) => {
                 while *cursor + 1 < schedule.len() && schedule[*cursor + 1].0 <= view.step {
@@ -690,16 +701,44 @@ impl Chunk {
     }
 }
 
+/// Delivers the previous step's spikes to one chunk of LIF neurons and
+/// advances it; false if its state became non-finite.
+fn step_lif<R: Real>(
+    state: &mut LifState<R>,
+    kernel: &LifKernel,
+    chunk_index: usize,
+    population: &PopulationInfo,
+    view: &StepView,
+    rng: &mut Stream,
+    out: &mut Vec<u32>,
+) -> bool {
+    if view.step > 0 {
+        deliver(
+            state,
+            kernel.synapse == SynapseModel::Delta,
+            chunk_index,
+            population,
+            view,
+        );
+    }
+    state.update(kernel, view.step, rng, out)
+}
+
 /// Adds the spikes of the previous step from every incoming projection to one
 /// chunk: straight into the state when due now (a one-step delay), otherwise
 /// into the ring buffer.
-fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &PopulationInfo, view: &StepView) {
-    let len = state.v.len();
-    let slots = state.slots as u64;
+fn deliver<R: Real>(
+    state: &mut LifState<R>,
+    delta: bool,
+    chunk_index: usize,
+    population: &PopulationInfo,
+    view: &StepView,
+) {
     let emitted = view.step - 1;
     for &pi in &population.incoming {
         let table = &view.tables[pi];
         let exc = table.exc;
+        let shared_weight = R::from_f64(table.weight);
         let source = &view.populations[view.projections[pi].from];
         for spikes in &view.previous[source.chunks.clone()] {
             for &pre in spikes {
@@ -711,11 +750,11 @@ fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &P
                 if table.delays.is_empty() && table.delay_steps == 1 {
                     if homogeneous_weight {
                         for &t in &table.targets[range] {
-                            state.add_input(delta, exc, t as usize, table.weight, view.step);
+                            state.add_input(delta, exc, t as usize, shared_weight, view.step);
                         }
                     } else {
                         for (&t, &w) in table.targets[range.clone()].iter().zip(&table.weights[range]) {
-                            state.add_input(delta, exc, t as usize, w as f64, view.step);
+                            state.add_input(delta, exc, t as usize, R::from_f64(w as f64), view.step);
                         }
                     }
                     continue;
@@ -727,16 +766,15 @@ fn deliver(state: &mut LifState, delta: bool, chunk_index: usize, population: &P
                         table.delays[i]
                     } as u64;
                     let w = if homogeneous_weight {
-                        table.weight
+                        shared_weight
                     } else {
-                        table.weights[i] as f64
+                        R::from_f64(table.weights[i] as f64)
                     };
                     let t = table.targets[i] as usize;
                     if d == 1 {
                         state.add_input(delta, exc, t, w, view.step);
                     } else {
-                        let ring = if exc { &mut state.ring_exc } else { &mut state.ring_inh };
-                        ring[((emitted + d) % slots) as usize * len + t] += w;
+                        state.add_delayed(exc, emitted + d, t, w);
                     }
                 }
             }

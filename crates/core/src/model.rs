@@ -35,6 +35,26 @@ pub struct SimulationSpec {
     /// Seed of every random stream (connectivity, initial state, noise).
     #[serde(default)]
     pub seed: u64,
+    /// Floating-point precision of the neuron state.
+    #[serde(default, skip_serializing_if = "Precision::is_double")]
+    pub precision: Precision,
+}
+
+/// `double` (f64, as Brian2 and NEST) or `single` (f32: half the memory
+/// traffic and twice the vector width; propagators are still computed in
+/// double precision and rounded once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    #[default]
+    Double,
+    Single,
+}
+
+impl Precision {
+    fn is_double(&self) -> bool {
+        *self == Precision::Double
+    }
 }
 
 fn default_dt() -> f64 {
@@ -446,6 +466,7 @@ impl Network {
                 dt_ms,
                 duration_ms,
                 seed,
+                precision: Precision::Double,
             },
             network: NetworkSpec::default(),
             populations: IndexMap::new(),

@@ -84,13 +84,86 @@ impl LifKernel {
     }
 }
 
+/// Floating-point type of the neuron state: `f64` (the default, as in
+/// Brian2 and NEST) or `f32` (`precision = "single"`: half the memory traffic
+/// and twice the vector width; propagators are computed in f64 and rounded).
+pub trait Real:
+    Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + std::fmt::Debug
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::AddAssign
+    + 'static
+{
+    const ZERO: Self;
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// e^self for self <= 0, vectorisable.
+    fn exp_negative(self) -> Self;
+    fn is_finite(self) -> bool;
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f64::mul_add(self, a, b)
+    }
+    #[inline(always)]
+    fn exp_negative(self) -> Self {
+        exp_negative(self)
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32::mul_add(self, a, b)
+    }
+    #[inline(always)]
+    fn exp_negative(self) -> Self {
+        exp_negative_f32(self)
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+}
+
 /// State of one chunk of LIF neurons, struct-of-arrays.
 #[derive(Debug, Clone)]
-pub struct LifState {
-    pub v: Vec<f64>,
+pub struct LifState<R: Real> {
+    pub v: Vec<R>,
     /// Synaptic current (pA) or conductance (nS); unused for delta synapses.
-    pub g_exc: Vec<f64>,
-    pub g_inh: Vec<f64>,
+    pub g_exc: Vec<R>,
+    pub g_inh: Vec<R>,
     /// First step in which each neuron integrates again after a spike.
     pub free_from: Vec<u64>,
     /// Neurons clamped at reset, with their `free_from`, oldest first. All
@@ -102,8 +175,8 @@ pub struct LifState {
     /// `t % slots` due in step `t`. Inputs with a one-step delay go straight
     /// into the state (`add_input`), so a network without longer delays has
     /// no ring and its update touches only v and g.
-    pub ring_exc: Vec<f64>,
-    pub ring_inh: Vec<f64>,
+    pub ring_exc: Vec<R>,
+    pub ring_inh: Vec<R>,
     pub slots: usize,
 }
 
@@ -119,20 +192,42 @@ pub fn draw_init(init: &Init, n: usize, rng: &mut Stream) -> Vec<f64> {
     }
 }
 
-impl LifState {
+fn convert<R: Real>(values: Vec<f64>) -> Vec<R> {
+    values.into_iter().map(R::from_f64).collect()
+}
+
+impl<R: Real> LifState<R> {
     pub fn new(lif: &Lif, len: usize, slots: usize, rng: &mut Stream) -> Self {
         let v = draw_init(lif.v_init_mv.as_ref().unwrap_or(&Init::Value(lif.e_l_mv)), len, rng);
         let g_exc = draw_init(&lif.g_exc_init, len, rng);
         let g_inh = draw_init(&lif.g_inh_init, len, rng);
         LifState {
-            v,
-            g_exc,
-            g_inh,
+            v: convert(v),
+            g_exc: convert(g_exc),
+            g_inh: convert(g_inh),
             free_from: vec![0; len],
             clamped: std::collections::VecDeque::new(),
-            ring_exc: vec![0.0; slots * len],
-            ring_inh: vec![0.0; slots * len],
+            ring_exc: vec![R::ZERO; slots * len],
+            ring_inh: vec![R::ZERO; slots * len],
             slots,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v.is_empty()
+    }
+
+    /// Values of `v`, `g_exc` or `g_inh`.
+    pub fn variable(&self, name: &str) -> &[R] {
+        match name {
+            "v" => &self.v,
+            "g_exc" => &self.g_exc,
+            "g_inh" => &self.g_inh,
+            _ => panic!("unknown state variable `{name}`"),
         }
     }
 
@@ -140,7 +235,7 @@ impl LifState {
     /// synapses, lost during refractoriness as in NEST's iaf_psc_delta) or of
     /// the synaptic current or conductance.
     #[inline(always)]
-    pub fn add_input(&mut self, delta: bool, exc: bool, j: usize, w: f64, step: u64) {
+    pub fn add_input(&mut self, delta: bool, exc: bool, j: usize, w: R, step: u64) {
         if delta {
             if step >= self.free_from[j] {
                 self.v[j] += w;
@@ -149,6 +244,19 @@ impl LifState {
             self.g_exc[j] += w;
         } else {
             self.g_inh[j] += w;
+        }
+    }
+
+    /// Adds an input due in a later step (`arrival_step`, less than `slots`
+    /// steps ahead) to the ring buffer.
+    #[inline(always)]
+    pub fn add_delayed(&mut self, exc: bool, arrival_step: u64, j: usize, w: R) {
+        let len = self.v.len();
+        let at = (arrival_step % self.slots as u64) as usize * len + j;
+        if exc {
+            self.ring_exc[at] += w;
+        } else {
+            self.ring_inh[at] += w;
         }
     }
 
@@ -180,45 +288,49 @@ impl LifState {
                     self.g_inh[j] += in_inh[j];
                 }
             }
-            in_exc.fill(0.0);
-            in_inh.fill(0.0);
+            in_exc.fill(R::ZERO);
+            in_inh.fill(R::ZERO);
         }
         if let Some(ext) = &k.external {
             for j in 0..len {
                 let count = ext.counts.sample(rng);
                 if count > 0 {
-                    self.add_input(delta, ext.exc, j, count as f64 * ext.weight, step);
+                    self.add_input(delta, ext.exc, j, R::from_f64(count as f64 * ext.weight), step);
                 }
             }
         }
+        let c = |x: f64| R::from_f64(x);
+        let (p22, v_const, p11_exc, p11_inh) = (c(k.p22), c(k.v_const), c(k.p11_exc), c(k.p11_inh));
+        let (v_th, v_reset) = (c(k.v_th), c(k.v_reset));
         let (v, ge, gi) = (&mut self.v[..len], &mut self.g_exc[..len], &mut self.g_inh[..len]);
         match k.synapse {
             SynapseModel::Delta => {
-                for j in 0..len {
-                    v[j] = v[j].mul_add(k.p22, k.v_const);
+                for x in v.iter_mut() {
+                    *x = x.mul_add(p22, v_const);
                 }
             }
             SynapseModel::CurrentExp => {
+                let (p21_exc, p21_inh) = (c(k.p21_exc), c(k.p21_inh));
                 for j in 0..len {
                     let (ie, ii) = (ge[j], gi[j]);
-                    ge[j] = ie * k.p11_exc;
-                    gi[j] = ii * k.p11_inh;
+                    ge[j] = ie * p11_exc;
+                    gi[j] = ii * p11_inh;
                     // Three fused multiply-adds per neuron.
-                    let next = v[j].mul_add(k.p22, ie.mul_add(k.p21_exc, ii.mul_add(k.p21_inh, k.v_const)));
-                    v[j] = next;
+                    v[j] = v[j].mul_add(p22, ie.mul_add(p21_exc, ii.mul_add(p21_inh, v_const)));
                 }
             }
             SynapseModel::ConductanceExp => {
+                let (g_l, leak_drive) = (c(k.g_l), c(k.g_l * k.e_l + k.i_bias));
+                let (e_exc, e_inh, minus_dt_over_c) = (c(k.e_exc), c(k.e_inh), c(-k.dt_over_c));
                 for j in 0..len {
                     let (gej, gij) = (ge[j], gi[j]);
-                    ge[j] = gej * k.p11_exc;
-                    gi[j] = gij * k.p11_inh;
+                    ge[j] = gej * p11_exc;
+                    gi[j] = gij * p11_inh;
                     // Exponential Euler: with the conductances held over the
                     // step, v relaxes exactly towards their weighted reversal.
-                    let g_total = k.g_l + gej + gij;
-                    let v_inf = (k.g_l * k.e_l + gej * k.e_exc + gij * k.e_inh + k.i_bias) / g_total;
-                    let next = v_inf + (v[j] - v_inf) * exp_negative(-k.dt_over_c * g_total);
-                    v[j] = next;
+                    let g_total = g_l + gej + gij;
+                    let v_inf = (leak_drive + gej * e_exc + gij * e_inh) / g_total;
+                    v[j] = v_inf + (v[j] - v_inf) * (minus_dt_over_c * g_total).exp_negative();
                 }
             }
         }
@@ -226,19 +338,19 @@ impl LifState {
             self.clamped.pop_front();
         }
         for &(j, _) in &self.clamped {
-            v[j as usize] = k.v_reset;
+            v[j as usize] = v_reset;
         }
         // `!(v < v_th)` is true for a crossing and for NaN: one test for both.
         // Blocks without any are skipped by a vectorised test.
         const BLOCK: usize = 16;
         let mut finite = true;
         for (b, block) in v.chunks_mut(BLOCK).enumerate() {
-            if block.iter().fold(false, |any, &x| any | !(x < k.v_th)) {
+            if block.iter().fold(false, |any, &x| any | !(x < v_th)) {
                 for (i, x) in block.iter_mut().enumerate() {
-                    if !(*x < k.v_th) {
+                    if !(*x < v_th) {
                         if x.is_finite() {
                             let j = b * BLOCK + i;
-                            *x = k.v_reset;
+                            *x = v_reset;
                             let free = step + 1 + k.refractory_steps as u64;
                             self.free_from[j] = free;
                             if k.refractory_steps > 0 {
@@ -259,10 +371,40 @@ impl LifState {
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
         for (name, values) in [("v", &self.v), ("g_exc", &self.g_exc), ("g_inh", &self.g_inh)] {
             if let Some((j, &x)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Some((j, name, x));
+                return Some((j, name, x.to_f64()));
             }
         }
         None
+    }
+}
+
+/// A chunk's LIF state in the precision the experiment asked for.
+#[derive(Debug, Clone)]
+pub enum LifChunk {
+    Double(LifState<f64>),
+    Single(LifState<f32>),
+}
+
+impl LifChunk {
+    pub fn value(&self, variable: &str, j: usize) -> f64 {
+        match self {
+            LifChunk::Double(s) => s.variable(variable)[j],
+            LifChunk::Single(s) => s.variable(variable)[j] as f64,
+        }
+    }
+
+    pub fn values(&self, variable: &str) -> Vec<f64> {
+        match self {
+            LifChunk::Double(s) => s.variable(variable).to_vec(),
+            LifChunk::Single(s) => s.variable(variable).iter().map(|&x| x as f64).collect(),
+        }
+    }
+
+    pub fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
+        match self {
+            LifChunk::Double(s) => s.first_non_finite(),
+            LifChunk::Single(s) => s.first_non_finite(),
+        }
     }
 }
 
@@ -297,9 +439,45 @@ pub fn exp_negative(x: f64) -> f64 {
     p * f64::from_bits(exponent)
 }
 
+/// e^x for x <= 0 in single precision, to within about 2 ulp (see
+/// `exp_negative`; degree-7 polynomial, truncation error below 5e-9).
+/// Arguments below -87 give e^-87 (about 1.6e-38).
+#[inline(always)]
+pub fn exp_negative_f32(x: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.max(-87.0);
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let k = shifted - ROUND;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let mut p = 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127) << 23;
+    p * f32::from_bits(exponent)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::exp_negative;
+    use super::{exp_negative, exp_negative_f32};
+
+    #[test]
+    fn exp_negative_f32_matches_std_exp() {
+        let mut worst = 0.0f64;
+        for i in 0..200_000 {
+            let x = -(i as f32) * 0.0004;
+            let exact = (x as f64).exp();
+            worst = worst.max(((exp_negative_f32(x) as f64 - exact) / exact).abs());
+        }
+        assert!(worst < 3e-7, "worst relative error {worst:e}");
+        assert_eq!(exp_negative_f32(0.0), 1.0);
+    }
 
     #[test]
     fn exp_negative_matches_std_exp() {
