@@ -13,6 +13,15 @@ Typical use (the Brian2/NEST workers need the venv that has brian2 / nest):
     /work/venvs/ref/bin/python bench/bench_vs_brian2.py --quick          # N=4000, T=1 s only
     /work/venvs/ref/bin/python bench/bench_vs_brian2.py --tools brian2 --models cuba
     /work/venvs/ref/bin/python bench/bench_vs_brian2.py --json-out /tmp/bench.json
+    /work/venvs/ref/bin/python bench/bench_vs_brian2.py --precisions double single
+    python3 bench/make_results_md.py /tmp/bench.json        # -> bench/RESULTS.md
+
+Precision (--precisions double single, default double)
+  double       everything in float64 (all tools).
+  single       brian2: prefs.core.default_float_dtype = float32 (state variables and
+               generated code in float; the worker records the dtype of the neuron
+               variable `v` as float_dtype_v); cognitron: --set simulation.precision="single";
+               nest: not supported, skipped.
 
 Measured quantities
   run_s        time of the simulation loop only.
@@ -30,8 +39,13 @@ Measured quantities
   peak RSS     max RSS of the process doing the simulation (os.wait4 rusage):
                brian2: the compiled standalone binary alone (not the python driver,
                not g++); cognitron: its process; nest: the python worker process.
-  b2best/cog   best Brian2 run_s over thread counts for the same (model, N, T)
-               divided by this cognitron row's run_s (> 1: cognitron faster).
+  b2best/cog   best Brian2 run_s over thread counts for the same (model, N, T,
+               precision) divided by this cognitron row's run_s (> 1: cognitron faster).
+  bytes/syn    cognitron: summary.json "bytes_per_synapse" (synapse storage / synapses).
+
+At the end two tables are printed: all rows, then the ratios only (one line per
+cognitron row, with the Brian2 run that had the best time). --json-out writes
+{"command", "cwd", "started_utc", "finished_utc", "environment", "args", "results"}.
 
 Brian2 threads: --threads 1 maps to openmp_threads=0 (plain serial code, no
 OpenMP runtime; pass --brian2-omp1 to use openmp_threads=1 instead); k > 1 maps to
@@ -63,6 +77,10 @@ COGNITRON_EXPERIMENTS = {"cuba": os.path.join(REPO, "experiments", "cuba.toml"),
                          "coba": os.path.join(REPO, "experiments", "coba.toml")}
 COGNITRON_CMD = ("{bin} run {exp} --out {out} --no-plots --set simulation.duration_ms={duration_ms} "
                  "--set network.scale={scale}")
+# appended to the command (not part of --cognitron-cmd), one list per precision
+COGNITRON_PRECISION_ARGS = {"double": [], "single": ["--set", 'simulation.precision="single"']}
+PRECISIONS = ["double", "single"]
+NEST_PRECISIONS = {"double"}  # NEST computes in double only
 BASE_N = 4000  # population sizes in experiments/*.toml sum to this at scale=1
 
 
@@ -125,6 +143,8 @@ def worker_brian2(a):
     b2.prefs.devices.cpp_standalone.run_cmd_unix = [
         sys.executable, os.path.abspath(__file__), "--worker", "rss", rss_file, "./main"]
     omp = a.threads if (a.threads > 1 or a.brian2_omp1) else 0
+    if a.precision == "single":
+        b2.prefs.core.default_float_dtype = np.float32
     t0 = time.perf_counter()
     kw = dict(variant=a.coba_variant) if a.model == "coba" else {}
     res = bn.MODELS[a.model](N=a.N, duration_s=a.T, seed=a.seed, device="cpp_standalone",
@@ -137,13 +157,19 @@ def worker_brian2(a):
     timers = getattr(b2.device, "timers", {})
     compile_s = float(timers.get("compile", {}).get("make", 0.0) if isinstance(timers.get("compile"), dict)
                       else 0.0)
+    # dtype actually used for the membrane potential (checks that the preference took effect)
+    v_dtypes = sorted({np.dtype(var.dtype).name for var in getattr(b2.device, "arrays", {})
+                       if getattr(var, "name", None) == "v"})
     out = dict(tool="brian2", model=a.model, N=a.N, T=a.T, threads=a.threads,
+               precision=a.precision, float_dtype_v=",".join(v_dtypes) or None,
                openmp_threads=omp, run_s=res["run_s"],
                build_s=binfo["binary_wall_s"] - res["run_s"],
                compile_s=compile_s, total_worker_s=total,
                spikes=int(counts.sum()), rate_hz=float(counts.sum() / (a.N * a.T)),
                synaptic_events=int(np.dot(counts, outdeg)), n_synapses=res["n_synapses"],
                peak_rss_mb=binfo["maxrss_mb"], brian2_version=b2.__version__)
+    if a.precision == "single" and v_dtypes != ["float32"]:
+        out["error"] = f"float32 requested but v has dtype {out['float_dtype_v']}"
     with open(a.result, "w") as f:
         json.dump(out, f)
 
@@ -196,7 +222,7 @@ def worker_nest(a):
     conns = nest.GetConnections(source=pop, target=pop)
     src = np.asarray(conns.get("source")) - pop[0].global_id
     outdeg = np.bincount(src, minlength=N)
-    out = dict(tool="nest", model=a.model, N=N, T=a.T, threads=a.threads, run_s=run_s,
+    out = dict(tool="nest", model=a.model, N=N, T=a.T, threads=a.threads, precision="double", run_s=run_s,
                build_s=build_s, spikes=int(counts.sum()), rate_hz=float(counts.sum() / (N * a.T)),
                synaptic_events=int(np.dot(counts, outdeg)), n_synapses=int(len(src)),
                nest_version=nest.__version__)
@@ -207,11 +233,19 @@ def worker_nest(a):
 # ----------------------------------------------------------------------------
 # driver
 # ----------------------------------------------------------------------------
-def run_config(tool, model, N, T, threads, args, tmp_root):
-    tag = f"{tool}_{model}_N{N}_T{T:g}_t{threads}"
+def error_message(log_path, n=3):
+    """The lines of a failed run's log that say what went wrong (for the table)."""
+    lines = [l.strip() for l in tail(log_path, 60).splitlines() if l.strip()]
+    err = [l for l in lines if "error" in l.lower()]
+    msg = " / ".join((err or lines)[-n:])
+    return msg[:400] if msg else "(no output)"
+
+
+def run_config(tool, model, N, T, threads, precision, args, tmp_root):
+    tag = f"{tool}_{model}_N{N}_T{T:g}_{precision}_t{threads}"
     work = tempfile.mkdtemp(prefix=tag + "_", dir=tmp_root)
     log = os.path.join(work, "log.txt")
-    base = dict(tool=tool, model=model, N=N, T=T, threads=threads)
+    base = dict(tool=tool, model=model, N=N, T=T, threads=threads, precision=precision)
     if tool == "cognitron":
         if not os.path.exists(args.cognitron_bin):
             return dict(base, error=f"binary not found: {args.cognitron_bin}")
@@ -221,11 +255,14 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
         cmd = shlex.split(args.cognitron_cmd.format(bin=args.cognitron_bin,
                                                    exp=COGNITRON_EXPERIMENTS[model], out=outdir,
                                                    duration_ms=int(round(T * 1000)), scale=scale_s))
+        cmd += COGNITRON_PRECISION_ARGS[precision]
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
         rc, wall, rss = run_measured(cmd, env=env, cwd=REPO, timeout=args.timeout, stdout_path=log)
-        if rc != 0:
-            return dict(base, error=f"rc={rc}", log_tail=tail(log), cmd=" ".join(cmd))
-        with open(os.path.join(outdir, "summary.json")) as f:
+        summary = os.path.join(outdir, "summary.json")
+        if rc != 0 or not os.path.exists(summary):
+            return dict(base, error=f"rc={rc}: {error_message(log)}", log_tail=tail(log),
+                        cmd=shlex.join(cmd))
+        with open(summary) as f:
             s = json.load(f)
         pops = s.get("populations", {})
         spikes = sum(int(p.get("spikes", 0)) for p in pops.values()) if pops else None
@@ -233,14 +270,20 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
                    rayon_threads=s.get("rayon_threads"),
                    synaptic_events=s.get("synaptic_events"), peak_rss_mb=rss,
                    reported_peak_rss_mb=s.get("peak_rss_mb"), reported_threads=s.get("threads"),
+                   reported_precision=s.get("precision"),
+                   synapses=s.get("synapses"), synapse_bytes=s.get("synapse_bytes"),
+                   bytes_per_synapse=s.get("bytes_per_synapse"),
                    spikes=spikes, rate_hz=(spikes / (N * T) if spikes is not None else None),
-                   populations=pops, cmd=" ".join(cmd))
+                   populations=pops, cmd=shlex.join(cmd))
+        rp = res["reported_precision"]
+        if rp is not None and str(rp) != precision:
+            res["error"] = f"requested precision {precision}, summary.json says {rp}"
     else:
         result = os.path.join(work, "result.json")
         cmd = [args.python, os.path.abspath(__file__), "--worker", tool, "--model", model,
                "--N", str(N), "--T", str(T), "--threads", str(threads), "--seed", str(args.seed),
                "--build-dir", os.path.join(work, "build"), "--result", result,
-               "--coba-variant", args.coba_variant]
+               "--coba-variant", args.coba_variant, "--precision", precision]
         if args.brian2_omp1:
             cmd.append("--brian2-omp1")
         if args.no_record:
@@ -250,7 +293,7 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
             env["OMP_WAIT_POLICY"] = args.omp_wait_policy
         rc, wall, rss = run_measured(cmd, env=env, cwd=work, timeout=args.timeout, stdout_path=log)
         if rc != 0 or not os.path.exists(result):
-            return dict(base, error=f"rc={rc}", log_tail=tail(log))
+            return dict(base, error=f"rc={rc}: {error_message(log)}", log_tail=tail(log))
         with open(result) as f:
             res = json.load(f)
         res["total_s"] = wall
@@ -263,36 +306,162 @@ def run_config(tool, model, N, T, threads, args, tmp_root):
     return res
 
 
+# ----------------------------------------------------------------------------
+# environment (recorded in the JSON; make_results_md.py puts it in RESULTS.md)
+# ----------------------------------------------------------------------------
+def _out(cmd, cwd=None):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=60)
+        return r.stdout.strip() if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+_VERSIONS_SNIPPET = r"""
+import json, platform
+v = {"python": platform.python_version()}
+for m in ("brian2", "numpy", "nest"):
+    try:
+        v[m] = __import__(m).__version__
+    except Exception as e:
+        v[m] = None
+print("@@VERSIONS@@" + json.dumps(v))
+"""
+
+
+def collect_environment(python=None, cognitron_bin=None):
+    """Machine, tool versions and repository state, as measured now."""
+    import platform
+    env = dict(nproc=None, cpu_model=None, mem_total_gib=None, platform=platform.platform())
+    nproc = _out(["nproc"])
+    env["nproc"] = int(nproc) if nproc and nproc.isdigit() else os.cpu_count()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    env["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    env["mem_total_gib"] = round(int(line.split()[1]) / 1024.0 ** 2, 1)
+                    break
+    except OSError:
+        pass
+    env["gxx"] = (_out(["g++", "--version"]) or "").split("\n")[0] or None
+    if python:
+        vout = _out([python, "-c", _VERSIONS_SNIPPET])
+        versions = {}
+        for line in (vout or "").splitlines():
+            if line.startswith("@@VERSIONS@@"):
+                versions = json.loads(line[len("@@VERSIONS@@"):])
+        env["python_executable"] = python
+        env.update({f"{k}_version": v for k, v in versions.items()})
+    env["git_commit"] = _out(["git", "rev-parse", "--short", "HEAD"], cwd=REPO)
+    porcelain = _out(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO)
+    env["git_dirty"] = None if porcelain is None else bool(porcelain)
+    if cognitron_bin:
+        env["cognitron_bin"] = cognitron_bin
+        if os.path.exists(cognitron_bin):
+            env["cognitron_version"] = _out([cognitron_bin, "--version"])
+            env["cognitron_bin_mtime_utc"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(cognitron_bin)))
+    return env
+
+
+# ----------------------------------------------------------------------------
+# tables
+# ----------------------------------------------------------------------------
 def fmt(x, f="{:.3f}"):
     return "—" if x is None else f.format(x)
 
 
+def md_cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def best_brian2(results):
+    """(model, N, T, precision) -> the successful Brian2 row with the smallest run_s."""
+    best = {}
+    for r in results:
+        if r["tool"] == "brian2" and "error" not in r and "run_s" in r:
+            k = (r["model"], r["N"], r["T"], r.get("precision", "double"))
+            if k not in best or r["run_s"] < best[k]["run_s"]:
+                best[k] = r
+    return best
+
+
+def _ratio(b2row, cog_run_s):
+    if b2row is None or not cog_run_s or cog_run_s <= 0:
+        return None
+    return b2row["run_s"] / cog_run_s
+
+
 def markdown(results):
-    best_b2 = {}
+    best_b2 = best_brian2(results)
+    lines = ["| tool | model | N | T (s) | precision | threads | run (s) | build (s) | RT factor "
+             "| syn. events/s | peak RSS (MB) | rate (Hz) | b2best/cog |",
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        if r["tool"] == "brian2" and "run_s" in r:
-            k = (r["model"], r["N"], r["T"])
-            best_b2[k] = min(best_b2.get(k, float("inf")), r["run_s"])
-    lines = ["| tool | model | N | T (s) | threads | run (s) | build (s) | RT factor | syn. events/s "
-             "| peak RSS (MB) | rate (Hz) | b2best/cog |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
+        prec = r.get("precision", "double")
         if "error" in r:
-            lines.append(f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {r['threads']} | "
-                         f"FAILED: {r['error']} | | | | | | |")
+            lines.append(f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {prec} | "
+                         f"{r['threads']} | FAILED: {md_cell(r['error'])} | | | | | | |")
             continue
         ev = r.get("synaptic_events")
         evs = ev / r["run_s"] if ev and r["run_s"] > 0 else None
         ratio = None
         if r["tool"] == "cognitron":
-            b = best_b2.get((r["model"], r["N"], r["T"]))
-            ratio = b / r["run_s"] if b and r["run_s"] > 0 else None
+            ratio = _ratio(best_b2.get((r["model"], r["N"], r["T"], prec)), r["run_s"])
         lines.append(
-            f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {r['threads']} | "
+            f"| {r['tool']} | {r['model']} | {r['N']} | {r['T']:g} | {prec} | {r['threads']} | "
             f"{fmt(r['run_s'])} | {fmt(r.get('build_s'))} | {fmt(r['run_s'] / r['T'])} | "
             f"{fmt(evs, '{:.3g}')} | {fmt(r.get('peak_rss_mb'), '{:.0f}')} | "
             f"{fmt(r.get('rate_hz'), '{:.2f}')} | {fmt(ratio, '{:.2f}')} |")
     return "\n".join(lines)
+
+
+def ratio_markdown(results):
+    """One line per cognitron row: its time against Brian2's best at the same
+    (model, N, T, precision) over thread counts."""
+    best_b2 = best_brian2(results)
+    lines = ["| model | N | T (s) | precision | cog threads | cog run (s) | b2 best run (s) "
+             "| b2 threads | b2best/cog | cog bytes/syn | cog peak RSS (MB) | b2 peak RSS (MB) |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        if r["tool"] != "cognitron":
+            continue
+        prec = r.get("precision", "double")
+        b = best_b2.get((r["model"], r["N"], r["T"], prec))
+        b_run = fmt(b["run_s"]) if b else "—"
+        b_thr = str(b["threads"]) if b else "—"
+        b_rss = fmt(b.get("peak_rss_mb"), "{:.0f}") if b else "—"
+        key = f"| {r['model']} | {r['N']} | {r['T']:g} | {prec} | {r['threads']} | "
+        if "error" in r:
+            lines.append(key + f"FAILED: {md_cell(r['error'])} | {b_run} | {b_thr} | — | — | — | {b_rss} |")
+            continue
+        lines.append(key + f"{fmt(r['run_s'])} | {b_run} | {b_thr} | "
+                     f"{fmt(_ratio(b, r['run_s']), '{:.2f}')} | {fmt(r.get('bytes_per_synapse'), '{:.2f}')} | "
+                     f"{fmt(r.get('peak_rss_mb'), '{:.0f}')} | {b_rss} |")
+    return "\n".join(lines)
+
+
+def write_json_atomic(path, obj):
+    path = os.path.abspath(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_" + os.path.basename(path) + "_",
+                               dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def main():
@@ -303,6 +472,8 @@ def main():
     ap.add_argument("--sizes", nargs="+", type=int, default=[4000, 100000])
     ap.add_argument("--durations", nargs="+", type=float, default=[1.0, 10.0])
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--precisions", nargs="+", default=["double"], choices=PRECISIONS,
+                    help="floating-point precision(s) to run (NEST: double only)")
     ap.add_argument("--quick", action="store_true", help="only N=4000, T=1 s")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--coba-variant", default="base", help="see brian2_networks.COBA_VARIANTS")
@@ -329,6 +500,7 @@ def main():
     ap.add_argument("--T", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--build-dir", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--precision", default="double", choices=PRECISIONS, help=argparse.SUPPRESS)
 
     if len(sys.argv) > 2 and sys.argv[1] == "--worker" and sys.argv[2] == "rss":
         return worker_rss_wrapper(sys.argv[3:])
@@ -345,31 +517,50 @@ def main():
         probe = subprocess.run([args.python, "-c", "import nest"], capture_output=True)
         if probe.returncode == 0:
             tools.append("nest")
+    args.tools = tools
     tmp_root = tempfile.mkdtemp(prefix="cognitron_bench_", dir=args.tmpdir)
     results = []
+    command = shlex.join([sys.executable] + sys.argv)
+    doc = dict(command=command, cwd=os.getcwd(),
+               started_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), finished_utc=None,
+               environment=collect_environment(args.python, args.cognitron_bin),
+               args={k: v for k, v in vars(args).items()
+                     if k not in ("worker", "model", "N", "T", "build_dir", "result", "precision")},
+               results=results)
     print(f"# bench_vs_brian2: tools={tools} models={args.models} N={args.sizes} "
-          f"T={args.durations} threads={args.threads} (work dir {tmp_root})", flush=True)
-    for model, N, T, threads, tool in itertools.product(args.models, args.sizes, args.durations,
-                                                        args.threads, tools):
+          f"T={args.durations} precisions={args.precisions} threads={args.threads} "
+          f"(work dir {tmp_root})", flush=True)
+    if "nest" in tools and any(p not in NEST_PRECISIONS for p in args.precisions):
+        print("# nest: double precision only; single-precision rows skipped", flush=True)
+    for model, N, T, precision, threads, tool in itertools.product(
+            args.models, args.sizes, args.durations, args.precisions, args.threads, tools):
+        if tool == "nest" and precision not in NEST_PRECISIONS:
+            continue
         t0 = time.perf_counter()
-        r = run_config(tool, model, N, T, threads, args, tmp_root)
+        r = run_config(tool, model, N, T, threads, precision, args, tmp_root)
         results.append(r)
+        head = f"  {tool:9s} {model} N={N} T={T:g} {precision} threads={threads}:"
         if "error" in r:
-            print(f"  {tool:9s} {model} N={N} T={T:g} threads={threads}: FAILED {r['error']}\n"
-                  f"{r.get('log_tail', '')}", flush=True)
+            print(f"{head} FAILED {r['error']}\n{r.get('log_tail', '')}", flush=True)
         else:
-            print(f"  {tool:9s} {model} N={N} T={T:g} threads={threads}: run {r['run_s']:.3f} s, "
-                  f"rate {fmt(r.get('rate_hz'), '{:.2f}')} Hz, rss {fmt(r.get('peak_rss_mb'), '{:.0f}')} MB "
+            print(f"{head} run {r['run_s']:.3f} s, rate {fmt(r.get('rate_hz'), '{:.2f}')} Hz, "
+                  f"rss {fmt(r.get('peak_rss_mb'), '{:.0f}')} MB "
                   f"({time.perf_counter() - t0:.0f} s incl. setup)", flush=True)
+        if args.json_out:  # after every configuration, so a long run that dies keeps its rows
+            write_json_atomic(args.json_out, doc)
+    doc["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if not args.keep_builds:
         shutil.rmtree(tmp_root, ignore_errors=True)
     print()
     print(markdown(results))
+    print()
+    print("Ratios (b2best/cog = Brian2 best run_s over threads at the same model, N, T, precision "
+          "/ cognitron run_s; > 1: cognitron faster)")
+    print()
+    print(ratio_markdown(results))
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json_atomic(args.json_out, doc)
         print(f"\nraw results: {args.json_out}")
-
 
 if __name__ == "__main__":
     sys.exit(main())

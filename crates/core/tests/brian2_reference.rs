@@ -101,6 +101,14 @@ fn coba_matches_brian2() {
     compare("coba", "experiments/coba.toml", &[]);
 }
 
+/// Single precision (`simulation.precision = "single"`) changes rounding, not
+/// the network's statistics: the same Brian2 (double precision) figures hold.
+#[test]
+fn single_precision_cuba_and_coba_match_brian2() {
+    compare("cuba", "experiments/cuba.toml", &["simulation.precision=\"single\""]);
+    compare("coba", "experiments/coba.toml", &["simulation.precision=\"single\""]);
+}
+
 /// Brian2's Brunel reference uses NEST's J = 0.1 mV variant (g = 5,
 /// nu_ext = 2 nu_thr = 20 Hz); `experiments/brunel.toml` has the paper's
 /// Fig. 8 J = 0.2 mV, so the test sets J back to 0.1 mV.

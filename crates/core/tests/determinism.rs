@@ -127,6 +127,19 @@ fn coba_is_bit_identical_on_one_and_two_threads() {
     assert_thread_independent("COBA x2", &net);
 }
 
+#[test]
+fn single_precision_coba_is_bit_identical_on_one_and_two_threads() {
+    let net = load(
+        "coba.toml",
+        &[
+            "network.scale=2",
+            "simulation.duration_ms=150",
+            "simulation.precision=\"single\"",
+        ],
+    );
+    assert_thread_independent("COBA x2, single precision", &net);
+}
+
 /// Brunel at half size (6250 neurons, external Poisson drive drawn per chunk,
 /// 1.5-ms delays through the ring buffer) plus a Poisson population projecting
 /// with per-synapse random weights and delays.
