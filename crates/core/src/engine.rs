@@ -640,28 +640,13 @@ impl Chunk {
     fn step(&mut self, view: &StepView) {
         let population = &view.populations[self.population];
         match (&mut self.state, &population.kernel) {
-            (ChunkState::Lif(LifChunk::Double(state)), Kernel::Lif(kernel)) => {
-                self.fault = !step_lif(
-                    state,
-                    kernel,
-                    self.index,
-                    population,
-                    view,
-                    &mut self.rng,
-                    &mut self.out,
-                );
-                self.record_spikes(view.step);
-            }
-            (ChunkState::Lif(LifChunk::Single(state)), Kernel::Lif(kernel)) => {
-                self.fault = !step_lif(
-                    state,
-                    kernel,
-                    self.index,
-                    population,
-                    view,
-                    &mut self.rng,
-                    &mut self.out,
-                );
+            (ChunkState::Lif(lif), Kernel::Lif(kernel)) => {
+                let (index, rng, out) = (self.index, &mut self.rng, &mut self.out);
+                let finite = match lif {
+                    LifChunk::Double(state) => step_lif(state, kernel, index, population, view, rng, out),
+                    LifChunk::Single(state) => step_lif(state, kernel, index, population, view, rng, out),
+                };
+                self.fault = !finite;
                 self.record_spikes(view.step);
             }
             (ChunkState::Poisson { cursor }, Kernel::Poisson { schedule }) => {
