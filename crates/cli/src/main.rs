@@ -133,6 +133,7 @@ fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) ->
         &out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
+    output::write_report(out, path, &result, &summary)?;
     for p in &result.populations {
         say!(
             "{:>10}: n = {:>7}, {:>9} spikes, {:8.3} Hz, CV ISI {}",

@@ -148,3 +148,53 @@ pub fn summary(network: &Network, result: &RunResult, wall_s: f64) -> Value {
         "projections": projections,
     })
 }
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// `report.html`: the summary as tables and the pictures, for a browser.
+pub fn write_report(out: &Path, experiment: &Path, result: &RunResult, summary: &Value) -> Result<()> {
+    let mut html = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>cognitron run</title>\n<style>\
+         body{font-family:sans-serif;margin:2em;max-width:1250px}table{border-collapse:collapse;margin:1em 0}\
+         td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}img{max-width:100%}\
+         </style></head><body>\n",
+    );
+    html.push_str(&format!("<h1>{}</h1>\n", escape(&experiment.display().to_string())));
+    html.push_str(&format!(
+        "<p>{:.3} s simulated at dt = {} ms in {:.3} s ({:.3} s build, {:.3} s run, {} threads); \
+         {} synapses ({:.2} bytes each); {} synaptic events.</p>\n",
+        result.duration_ms / 1000.0,
+        result.dt_ms,
+        summary["wall_s"].as_f64().unwrap_or(0.0),
+        result.build_s,
+        result.run_s,
+        result.threads,
+        summary["synapses"],
+        summary["bytes_per_synapse"].as_f64().unwrap_or(0.0),
+        result.synaptic_events
+    ));
+    html.push_str("<table><tr><th>population</th><th>n</th><th>spikes</th><th>rate (Hz)</th><th>CV ISI</th></tr>\n");
+    for p in &result.populations {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td></tr>\n",
+            escape(&p.name),
+            p.n,
+            p.spikes,
+            p.rate_hz,
+            p.cv_isi.map_or("-".to_string(), |c| format!("{c:.3}"))
+        ));
+    }
+    html.push_str("</table>\n");
+    for (file, caption) in [
+        ("raster.png", "Spikes and population rate"),
+        ("traces.png", "State traces"),
+    ] {
+        if out.join(file).exists() {
+            html.push_str(&format!("<h2>{caption}</h2>\n<img src=\"{file}\" alt=\"{caption}\">\n"));
+        }
+    }
+    html.push_str("<p>Files: <a href=\"summary.json\">summary.json</a>, <a href=\"experiment.toml\">experiment.toml</a> (the model as run).</p>\n</body></html>\n");
+    write_atomic(&out.join("report.html"), html.as_bytes())
+}
