@@ -251,7 +251,7 @@ fn fixed_probability(ctx: &BuildContext, range: ChunkRange, p: f64, autapses: bo
     let expected = (ctx.n_pre as f64 * range.len as f64 * p * 1.05) as usize + 16;
     let mut targets: Vec<u16> = Vec::with_capacity(expected);
     row_start.push(0u32);
-    let log_q = (1.0 - p).ln();
+    let log_q = (-p).ln_1p();
     for pre in 0..ctx.n_pre {
         if p >= 1.0 {
             targets.extend((0..range.len).map(|j| j as u16));

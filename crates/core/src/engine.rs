@@ -656,7 +656,7 @@ impl Chunk {
                 let p = schedule[*cursor].1;
                 if p > 0.0 {
                     // Geometric skipping: one draw per spike, not per neuron.
-                    let log_q = (1.0 - p).ln();
+                    let log_q = (-p).ln_1p();
                     let mut j: f64 = -1.0;
                     loop {
                         j += if p >= 1.0 {

@@ -1,10 +1,25 @@
 //! TOML experiments: parse (unknown fields refused), apply `--set` overrides,
-//! validate, and point every error at its file and line.
+//! validate, and point every error at its file, line, field and value.
+//!
+//! Parsing runs in four steps, each of which refuses bad input with a
+//! [`ModelError`] that names the dotted field and the value as written:
+//! 1. TOML syntax of the file as written (line of the syntax error);
+//! 2. `--set KEY.PATH=VALUE` overrides, applied to the document;
+//! 3. a schema pass over the document ([`check_schema`]): unknown keys, missing
+//!    keys, and values of the wrong type, for every table including the
+//!    tagged (`model = ...`, `rule = ...`) and untagged (`{ uniform = [a, b] }`)
+//!    forms that serde alone reports vaguely;
+//! 4. serde into [`Network`], then [`validate`] (ranges and consistency).
+//!
+//! Lines always refer to the file as written: an error is located by its
+//! dotted field path, and an error in (or under) a field set with `--set`
+//! says so.
 
 use crate::error::ModelError;
 use crate::model::Network;
 use crate::validate::validate;
 use std::path::Path;
+use toml_edit::{Item, TableLike, Value};
 
 /// Reads, overrides, parses and validates an experiment file.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Network, ModelError> {
@@ -25,20 +40,32 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Network, ModelError> {
 /// Parses experiment text (with `key.path=value` overrides) into a validated
 /// network. Errors carry the line but not the file.
 pub fn parse(text: &str, overrides: &[String]) -> Result<Network, ModelError> {
-    let text = apply_overrides(text, overrides)?;
-    let network: Network = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|span| line_of(&text, span.start));
-        let mut err = ModelError::new("", "", e.message().to_string());
-        err.line = line;
-        if let Some(span) = e.span() {
-            err.field = field_at(&text, span.start).unwrap_or_default();
-        }
+    // 1. The file's own syntax, so that a syntax error points at the file.
+    if let Err(e) = text.parse::<toml_edit::DocumentMut>() {
+        return Err(syntax_error(text, &e));
+    }
+    // 2. Overrides.
+    let sets = parse_overrides(overrides)?;
+    let resolved = apply_overrides(text, overrides).map_err(|e| locate(e, text, &sets))?;
+    // 3. Schema: names, types, required keys.
+    let doc: toml_edit::DocumentMut = resolved.parse().map_err(|e: toml_edit::TomlError| {
+        // Overrides are parsed as values, so this should not happen; say where anyway.
+        let mut err = syntax_error(&resolved, &e);
+        err.line = None;
+        err.reason = format!("{} (after applying --set)", err.reason);
         err
     })?;
-    validate(&network).map_err(|mut e| {
-        e.line = find_line(&text, &e.field);
-        e
+    check_schema(doc.as_table()).map_err(|e| locate(e, text, &sets))?;
+    // 4. Typed model, then ranges and consistency.
+    let network: Network = toml::from_str(&resolved).map_err(|e: toml::de::Error| {
+        let (field, value) = e
+            .span()
+            .and_then(|span| field_at(&resolved, span.start))
+            .unwrap_or_default();
+        let err = ModelError::new(field, value, one_line(e.message()));
+        locate(err, text, &sets)
     })?;
+    validate(&network).map_err(|e| locate(e, text, &sets))?;
     Ok(network)
 }
 
@@ -48,109 +75,753 @@ pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, Model
     if overrides.is_empty() {
         return Ok(text.to_string());
     }
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let mut err = ModelError::new("", "", e.message().to_string());
-        err.line = e.span().map(|s| line_of(text, s.start));
-        err
-    })?;
-    for item in overrides {
-        let (path, raw) = item
-            .split_once('=')
-            .ok_or_else(|| ModelError::new("--set", item, "expected KEY.PATH=VALUE"))?;
-        let path = path.trim();
-        let value = parse_value(raw.trim());
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| syntax_error(text, &e))?;
+    for (path, raw) in parse_overrides(overrides)? {
+        let value = parse_value(&raw);
         let keys: Vec<&str> = path.split('.').collect();
-        if keys.iter().any(|k| k.is_empty()) {
-            return Err(ModelError::new("--set", item, "empty key in the path"));
-        }
-        let mut table: &mut toml_edit::Item = doc.as_item_mut();
-        for key in &keys[..keys.len() - 1] {
-            let like = table
-                .as_table_like_mut()
-                .ok_or_else(|| ModelError::new(path, raw, format!("`{key}` is not inside a table")))?;
+        let mut item: &mut Item = doc.as_item_mut();
+        for (depth, key) in keys[..keys.len() - 1].iter().enumerate() {
+            let parent = keys[..depth].join(".");
+            let like = match item.as_table_like_mut() {
+                Some(like) => like,
+                None => return Err(not_a_table(&path, &raw, &parent)),
+            };
             if like.get(key).is_none() {
-                like.insert(key, toml_edit::Item::Table(toml_edit::Table::new()));
+                like.insert(key, Item::Table(toml_edit::Table::new()));
             }
-            table = like.get_mut(key).expect("just inserted");
+            item = like.get_mut(key).expect("present or just inserted");
         }
-        let like = table
+        let parent = keys[..keys.len() - 1].join(".");
+        let like = item
             .as_table_like_mut()
-            .ok_or_else(|| ModelError::new(path, raw, "the parent is not a table"))?;
-        like.insert(keys[keys.len() - 1], toml_edit::Item::Value(value));
+            .ok_or_else(|| not_a_table(&path, &raw, &parent))?;
+        like.insert(keys[keys.len() - 1], Item::Value(value));
     }
     Ok(doc.to_string())
 }
 
-fn parse_value(raw: &str) -> toml_edit::Value {
-    raw.parse::<toml_edit::Value>()
-        .unwrap_or_else(|_| toml_edit::Value::from(raw.to_string()))
+fn not_a_table(path: &str, raw: &str, parent: &str) -> ModelError {
+    ModelError::new(
+        path,
+        raw,
+        format!("--set cannot set a field inside `{parent}`: it is a value or an array, not a table"),
+    )
+}
+
+/// `KEY.PATH=VALUE` pairs, checked for shape.
+fn parse_overrides(overrides: &[String]) -> Result<Vec<(String, String)>, ModelError> {
+    overrides
+        .iter()
+        .map(|item| {
+            let (path, raw) = item
+                .split_once('=')
+                .ok_or_else(|| ModelError::new("--set", item, "expected KEY.PATH=VALUE"))?;
+            let path = path.trim();
+            if path.is_empty() || path.split('.').any(|k| k.trim().is_empty()) {
+                return Err(ModelError::new("--set", item, "empty key in the path"));
+            }
+            if let Some(bad) = path
+                .split('.')
+                .find(|k| !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            {
+                return Err(ModelError::new(
+                    "--set",
+                    item,
+                    format!("`{bad}` is not a plain key (letters, digits, `_`, `-`)"),
+                ));
+            }
+            Ok((path.to_string(), raw.trim().to_string()))
+        })
+        .collect()
+}
+
+fn parse_value(raw: &str) -> Value {
+    raw.parse::<Value>().unwrap_or_else(|_| Value::from(raw.to_string()))
+}
+
+/// Gives an error its line in the file as written (by its field path) and
+/// says when the field, or one under it, came from `--set`.
+fn locate(mut e: ModelError, text: &str, sets: &[(String, String)]) -> ModelError {
+    if e.field == "--set" || e.field.is_empty() && e.line.is_some() {
+        return e;
+    }
+    let related =
+        |p: &str| e.field == p || e.field.starts_with(&format!("{p}.")) || p.starts_with(&format!("{}.", e.field));
+    if let Some((path, raw)) = sets.iter().rev().find(|(p, _)| related(p)).cloned() {
+        // An unknown key created by an override: name the override itself.
+        if path.starts_with(&format!("{}.", e.field)) && !field_exists(text, &e.field) {
+            e.field = path.clone();
+            e.value = raw.clone();
+        }
+        e.reason = format!("{} (from --set {path}={raw})", e.reason);
+    }
+    if !e.field.is_empty() {
+        e.line = find_line(text, &e.field);
+    }
+    e
+}
+
+fn syntax_error(text: &str, e: &toml_edit::TomlError) -> ModelError {
+    let byte = e.span().map(|s| s.start).unwrap_or(0);
+    let (field, value) = field_at(text, byte).unwrap_or_default();
+    let mut err = ModelError::new(field, value, format!("invalid TOML: {}", one_line(e.message())));
+    err.line = Some(line_of(text, byte));
+    err
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The text before a byte offset, cut at a character boundary.
+fn before(text: &str, byte: usize) -> &str {
+    let mut end = byte.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte.min(text.len())].matches('\n').count() + 1
+    before(text, byte).matches('\n').count() + 1
 }
 
-/// The line of a dotted field path, or of its nearest enclosing table that
-/// the file spells out (a defaulted field has no line of its own).
-pub fn find_line(text: &str, field: &str) -> Option<usize> {
-    let doc: toml_edit::ImDocument<&str> = toml_edit::ImDocument::parse(text).ok()?;
-    let mut best: Option<std::ops::Range<usize>> = None;
-    let mut item: &toml_edit::Item = doc.as_item();
-    for key in field.split('.') {
-        let next = if let Some(like) = item.as_table_like() {
-            if let Some((k, child)) = like.get_key_value(key) {
-                if let Some(span) = k.span() {
-                    best = Some(span);
-                }
-                Some(child)
-            } else {
-                None
+/// A node of a parsed document, for walking dotted paths.
+enum Node<'a> {
+    Like(&'a dyn TableLike),
+    Array(&'a toml_edit::Array),
+    Tables(&'a toml_edit::ArrayOfTables),
+    Leaf,
+}
+
+impl<'a> Node<'a> {
+    fn of_item(item: &'a Item) -> Self {
+        match item {
+            Item::Table(t) => Node::Like(t),
+            Item::ArrayOfTables(a) => Node::Tables(a),
+            Item::Value(v) => Node::of_value(v),
+            Item::None => Node::Leaf,
+        }
+    }
+
+    fn of_value(value: &'a Value) -> Self {
+        match value {
+            Value::InlineTable(t) => Node::Like(t),
+            Value::Array(a) => Node::Array(a),
+            _ => Node::Leaf,
+        }
+    }
+
+    /// The child named `key`, with the span that best shows where it is.
+    fn child(&self, key: &str) -> Option<(Option<std::ops::Range<usize>>, Node<'a>)> {
+        match self {
+            Node::Like(like) => {
+                let (k, item) = like.get_key_value(key)?;
+                Some((k.span().or_else(|| item.span()), Node::of_item(item)))
             }
-        } else if let (Some(array), Ok(index)) = (item.as_array(), key.parse::<usize>()) {
-            array.get(index).and_then(|v| {
-                if let Some(span) = v.span() {
-                    best = Some(span);
+            Node::Array(array) => {
+                let value = array.get(key.parse::<usize>().ok()?)?;
+                Some((value.span(), Node::of_value(value)))
+            }
+            Node::Tables(tables) => {
+                let table = tables.get(key.parse::<usize>().ok()?)?;
+                Some((table.span(), Node::Like(table)))
+            }
+            Node::Leaf => None,
+        }
+    }
+}
+
+/// Walks a dotted path: the span of the deepest part the file spells out, and
+/// whether the whole path was found.
+fn walk(doc: &toml_edit::ImDocument<&str>, field: &str) -> (Option<std::ops::Range<usize>>, bool) {
+    let mut best = None;
+    let mut node = Node::of_item(doc.as_item());
+    for key in field.split('.') {
+        match node.child(key) {
+            Some((span, child)) => {
+                if span.is_some() {
+                    best = span;
                 }
+                node = child;
+            }
+            None => return (best, false),
+        }
+    }
+    (best, true)
+}
+
+/// The line of a dotted field path, or of its nearest enclosing table or
+/// array element that the file spells out (a defaulted field has no line of
+/// its own).
+pub fn find_line(text: &str, field: &str) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    walk(&doc, field).0.map(|span| line_of(text, span.start))
+}
+
+fn field_exists(text: &str, field: &str) -> bool {
+    toml_edit::ImDocument::parse(text).is_ok_and(|doc| walk(&doc, field).1)
+}
+
+/// The dotted path of the key on the line of a byte offset (or of the table
+/// header before it) and the value written there, to name the field of an
+/// error reported without one.
+fn field_at(text: &str, byte: usize) -> Option<(String, String)> {
+    let head = before(text, byte);
+    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let mut table = String::new();
+    for l in text[..line_start].lines() {
+        if let Some(header) = table_header(l) {
+            table = header;
+        }
+    }
+    let t = line.trim();
+    let (key, value) = match t.split_once('=') {
+        Some((k, v)) if table_header(t).is_none() => (k.trim().trim_matches('"').to_string(), v.trim().to_string()),
+        _ => (String::new(), t.to_string()),
+    };
+    let field = match (table.is_empty(), key.is_empty()) {
+        (true, true) => {
+            return if value.is_empty() {
                 None
-            })
-        } else {
-            None
+            } else {
+                Some((String::new(), value))
+            }
+        }
+        (true, false) => key,
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    };
+    Some((field, shorten(&value)))
+}
+
+/// The dotted name of a `[table]` or `[[array.of.tables]]` header line
+/// (not of a line of a multi-line array, which may also start with `[`).
+fn table_header(line: &str) -> Option<String> {
+    let t = line.split('#').next().unwrap_or("").trim();
+    if !(t.starts_with('[') && t.ends_with(']')) {
+        return None;
+    }
+    let name = t.trim_start_matches('[').trim_end_matches(']').trim();
+    let plain = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\'' | ' ');
+    (!name.is_empty() && name.chars().all(plain)).then(|| name.replace(['"', '\'', ' '], ""))
+}
+
+fn shorten(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 80 {
+        let cut: String = flat.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Schema pass: every table's keys and every value's type, with the dotted path
+// of the offending field and its value as written. It mirrors the serde
+// definitions of `crate::model`, and is stricter where serde is lenient
+// (extra keys beside `uniform`/`normal`).
+// ---------------------------------------------------------------------------
+
+type Checked<T = ()> = Result<T, ModelError>;
+
+const U32_MAX: i64 = u32::MAX as i64;
+
+/// What a field holds.
+#[derive(Clone, Copy)]
+enum Src<'a> {
+    Item(&'a Item),
+    Value(&'a Value),
+    Table(&'a toml_edit::Table),
+}
+
+/// One field of the document: its dotted path and what it holds.
+struct Field<'a> {
+    path: String,
+    src: Src<'a>,
+}
+
+impl<'a> Field<'a> {
+    fn value(&self) -> Option<&'a Value> {
+        match self.src {
+            Src::Item(item) => item.as_value(),
+            Src::Value(v) => Some(v),
+            Src::Table(_) => None,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match (self.value(), self.src) {
+            (Some(Value::String(_)), _) => "a string",
+            (Some(Value::Integer(_)), _) => "an integer",
+            (Some(Value::Float(_)), _) => "a float",
+            (Some(Value::Boolean(_)), _) => "a boolean",
+            (Some(Value::Datetime(_)), _) => "a date-time",
+            (Some(Value::Array(_)), _) => "an array",
+            (Some(Value::InlineTable(_)), _) => "a table",
+            (None, Src::Item(Item::ArrayOfTables(_))) => "an array of tables",
+            (None, _) => "a table",
+        }
+    }
+
+    fn text(&self) -> String {
+        if let Some(v) = self.value() {
+            let mut v = v.clone();
+            v.decor_mut().clear();
+            return shorten(&v.to_string());
+        }
+        match self.src {
+            Src::Item(Item::ArrayOfTables(a)) => format!("[{} tables]", a.len()),
+            Src::Item(Item::Table(t)) | Src::Table(t) => {
+                let keys: Vec<&str> = t.iter().map(|(k, _)| k).collect();
+                shorten(&format!("{{ {} }}", keys.join(", ")))
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn error(&self, reason: impl Into<String>) -> ModelError {
+        ModelError::new(self.path.clone(), self.text(), reason)
+    }
+
+    fn wrong_type(&self, expected: &str) -> ModelError {
+        self.error(format!("expected {expected}, found {}", self.kind()))
+    }
+
+    fn number(&self) -> Checked {
+        match self.value() {
+            Some(Value::Float(_) | Value::Integer(_)) => Ok(()),
+            _ => Err(self.wrong_type("a number")),
+        }
+    }
+
+    fn integer(&self, max: i64) -> Checked {
+        match self.value() {
+            Some(Value::Integer(i)) if (0..=max).contains(i.value()) => Ok(()),
+            Some(Value::Integer(_)) if max == i64::MAX => Err(self.error("expected a whole number >= 0")),
+            Some(Value::Integer(_)) => Err(self.error(format!("expected a whole number from 0 to {max}"))),
+            _ => Err(self.wrong_type("a whole number")),
+        }
+    }
+
+    fn boolean(&self) -> Checked {
+        match self.value() {
+            Some(Value::Boolean(_)) => Ok(()),
+            _ => Err(self.wrong_type("true or false")),
+        }
+    }
+
+    fn string(&self) -> Checked<&'a str> {
+        match self.value() {
+            Some(Value::String(s)) => Ok(s.value().as_str()),
+            _ => Err(self.wrong_type("a string")),
+        }
+    }
+
+    fn one_of(&self, options: &[&str]) -> Checked<&'a str> {
+        let list = options
+            .iter()
+            .map(|o| format!("\"{o}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.value() {
+            Some(Value::String(s)) if options.contains(&s.value().as_str()) => Ok(s.value().as_str()),
+            Some(Value::String(_)) => Err(self.error(format!("expected one of {list}"))),
+            _ => Err(self.wrong_type(&format!("one of {list}"))),
+        }
+    }
+
+    fn table(&self) -> Checked<Table<'a>> {
+        let like: Option<&'a dyn TableLike> = match self.src {
+            Src::Item(item) => item.as_table_like(),
+            Src::Value(Value::InlineTable(t)) => Some(t),
+            Src::Value(_) => None,
+            Src::Table(t) => Some(t),
         };
-        match next {
-            Some(child) => {
-                if let Some(span) = child.span() {
-                    if best.is_none() {
-                        best = Some(span);
+        like.map(|like| Table {
+            path: self.path.clone(),
+            like,
+        })
+        .ok_or_else(|| self.wrong_type("a table"))
+    }
+
+    /// Elements of an array (or of an array of tables).
+    fn array(&self) -> Checked<Vec<Field<'a>>> {
+        let at = |i: usize| format!("{}.{i}", self.path);
+        if let Src::Item(Item::ArrayOfTables(a)) = self.src {
+            return Ok(a
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Field {
+                    path: at(i),
+                    src: Src::Table(t),
+                })
+                .collect());
+        }
+        match self.value() {
+            Some(Value::Array(a)) => Ok(a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Field {
+                    path: at(i),
+                    src: Src::Value(v),
+                })
+                .collect()),
+            _ => Err(self.wrong_type("an array")),
+        }
+    }
+
+    /// An array of exactly `len` elements, each checked by `each`; an error
+    /// names the array and says which element is wrong.
+    fn tuple(&self, len: usize, shape: &str, each: impl Fn(usize, &Field<'a>) -> Checked) -> Checked {
+        let items = self.array().map_err(|_| self.wrong_type(shape))?;
+        if items.len() != len {
+            return Err(self.error(format!("expected {shape}, found {} elements", items.len())));
+        }
+        for (i, item) in items.iter().enumerate() {
+            each(i, item).map_err(|e| self.error(format!("expected {shape}; element {}: {}", i + 1, e.reason)))?;
+        }
+        Ok(())
+    }
+
+    fn pair(&self, shape: &str) -> Checked {
+        self.tuple(2, shape, |_, f| f.number())
+    }
+
+    /// `x` or `{ uniform = [low, high] }` (plus `normal` forms when allowed).
+    fn distribution(&self, normal: bool, normal_min: bool) -> Checked {
+        if self.number().is_ok() {
+            return Ok(());
+        }
+        let expected = match (normal, normal_min) {
+            (false, _) => "a number or { uniform = [low, high] }",
+            (true, false) => "a number, { uniform = [low, high] } or { normal = [mean, sd] }",
+            (true, true) => "a number, { uniform = [low, high] } or { normal = [mean, sd], min = x }",
+        };
+        let table = self.table().map_err(|_| self.wrong_type(expected))?;
+        if table.get("uniform").is_some() {
+            table.only(&["uniform"], " beside `uniform`")?;
+            table.need("uniform")?.pair("[low, high]")
+        } else if normal && table.get("normal").is_some() {
+            if normal_min {
+                table.only(&["normal", "min"], " beside `normal`")?;
+                table.number("min")?;
+            } else {
+                table.only(&["normal"], " beside `normal`")?;
+            }
+            table.need("normal")?.pair("[mean, sd]")
+        } else {
+            Err(self.error(format!("expected {expected}")))
+        }
+    }
+}
+
+/// A table of the document with its dotted path.
+struct Table<'a> {
+    path: String,
+    like: &'a dyn TableLike,
+}
+
+impl<'a> Table<'a> {
+    fn at(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Field<'a>> {
+        self.like.get(key).filter(|item| !item.is_none()).map(|item| Field {
+            path: self.at(key),
+            src: Src::Item(item),
+        })
+    }
+
+    fn need(&self, key: &str) -> Checked<Field<'a>> {
+        self.get(key).ok_or_else(|| {
+            let what = if self.path.is_empty() {
+                "the experiment".to_string()
+            } else {
+                format!("`{}`", self.path)
+            };
+            ModelError::new(self.at(key), "", format!("missing: {what} needs `{key}`"))
+        })
+    }
+
+    fn entries(&self) -> Vec<Field<'a>> {
+        self.like
+            .iter()
+            .filter(|(_, item)| !item.is_none())
+            .map(|(k, item)| Field {
+                path: self.at(k),
+                src: Src::Item(item),
+            })
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<&'a str> {
+        self.like
+            .iter()
+            .filter(|(_, item)| !item.is_none())
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Refuses keys not in `known`.
+    fn only(&self, known: &[&str], context: &str) -> Checked {
+        for (key, field) in self.keys().into_iter().zip(self.entries()) {
+            if !known.contains(&key) {
+                let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                return Err(field.error(format!("unknown field{context}; expected one of {list}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn with(&self, key: &str, check: impl FnOnce(&Field<'a>) -> Checked) -> Checked {
+        match self.get(key) {
+            Some(field) => check(&field),
+            None => Ok(()),
+        }
+    }
+
+    fn numbers(&self, keys: &[&str]) -> Checked {
+        keys.iter().try_for_each(|k| self.with(k, Field::number))
+    }
+
+    fn number(&self, key: &str) -> Checked {
+        self.with(key, Field::number)
+    }
+
+    fn integer(&self, key: &str, max: i64) -> Checked {
+        self.with(key, |f| f.integer(max))
+    }
+
+    fn booleans(&self, keys: &[&str]) -> Checked {
+        keys.iter().try_for_each(|k| self.with(k, Field::boolean))
+    }
+
+    fn string(&self, key: &str) -> Checked {
+        self.with(key, |f| f.string().map(|_| ()))
+    }
+
+    fn one_of(&self, key: &str, options: &[&str]) -> Checked {
+        self.with(key, |f| f.one_of(options).map(|_| ()))
+    }
+
+    fn requires(&self, keys: &[&str]) -> Checked {
+        keys.iter().try_for_each(|k| self.need(k).map(|_| ()))
+    }
+}
+
+const RECEPTORS: &[&str] = &["exc", "inh"];
+
+/// Checks the names and types of every field of an experiment document
+/// (after overrides), before serde sees it.
+pub fn check_schema(root: &toml_edit::Table) -> Result<(), ModelError> {
+    let root = Table {
+        path: String::new(),
+        like: root,
+    };
+    root.only(&["simulation", "network", "populations", "projections", "monitors"], "")?;
+
+    let simulation = root.need("simulation")?.table()?;
+    simulation.only(&["dt_ms", "duration_ms", "seed", "precision"], "")?;
+    simulation.need("duration_ms")?;
+    simulation.numbers(&["dt_ms", "duration_ms"])?;
+    simulation.integer("seed", i64::MAX)?;
+
+    if let Some(network) = root.get("network") {
+        let network = network.table()?;
+        network.only(&["scale"], "")?;
+        network.number("scale")?;
+    }
+
+    let populations = root.need("populations")?.table()?;
+    for population in populations.entries() {
+        check_population(&population.table()?)?;
+    }
+
+    if let Some(projections) = root.get("projections") {
+        for projection in projections.table()?.entries() {
+            check_projection(&projection.table()?)?;
+        }
+    }
+
+    if let Some(monitors) = root.get("monitors") {
+        let monitors = monitors.table()?;
+        monitors.only(&["spikes", "state", "rate_bin_ms"], "")?;
+        monitors.number("rate_bin_ms")?;
+        if let Some(spikes) = monitors.get("spikes") {
+            for selection in spikes.table()?.entries() {
+                if selection.string().is_err() {
+                    let expected = "\"all\", \"none\" or a list of neuron indices";
+                    let indices = selection.array().map_err(|_| selection.wrong_type(expected))?;
+                    for index in indices {
+                        index
+                            .integer(U32_MAX)
+                            .map_err(|e| selection.error(format!("expected {expected}; {}", e.reason)))?;
                     }
                 }
-                item = child;
             }
-            None => break,
+        }
+        if let Some(state) = monitors.get("state") {
+            for monitor in state.array()? {
+                let monitor = monitor.table()?;
+                monitor.only(&["population", "variables", "neurons", "interval_ms"], "")?;
+                monitor.requires(&["population", "variables", "neurons"])?;
+                monitor.string("population")?;
+                monitor.number("interval_ms")?;
+                for variable in monitor.need("variables")?.array()? {
+                    variable.string()?;
+                }
+                for neuron in monitor.need("neurons")?.array()? {
+                    neuron.integer(U32_MAX)?;
+                }
+            }
         }
     }
-    best.map(|span| line_of(text, span.start))
+    Ok(())
 }
 
-/// The dotted path of the table header or key nearest before a byte offset,
-/// used to name the field of a parse error that serde reported without one.
-fn field_at(text: &str, byte: usize) -> Option<String> {
-    let before = &text[..byte.min(text.len())];
-    let mut table = String::new();
-    for line in before.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+fn check_population(p: &Table) -> Checked {
+    let model = p.need("model")?.one_of(&["lif", "poisson", "spike_times"])?;
+    let context = format!(" for model = \"{model}\"");
+    match model {
+        "lif" => {
+            p.only(
+                &[
+                    "model",
+                    "n",
+                    "tau_m_ms",
+                    "c_m_pf",
+                    "e_l_mv",
+                    "v_th_mv",
+                    "v_reset_mv",
+                    "t_ref_ms",
+                    "i_bias_pa",
+                    "synapse",
+                    "tau_exc_ms",
+                    "tau_inh_ms",
+                    "e_exc_mv",
+                    "e_inh_mv",
+                    "v_init_mv",
+                    "g_exc_init",
+                    "g_inh_init",
+                    "external",
+                ],
+                &context,
+            )?;
+            p.requires(&["n", "tau_m_ms", "e_l_mv", "v_th_mv", "v_reset_mv", "synapse"])?;
+            p.integer("n", i64::MAX)?;
+            p.numbers(&[
+                "tau_m_ms",
+                "c_m_pf",
+                "e_l_mv",
+                "v_th_mv",
+                "v_reset_mv",
+                "t_ref_ms",
+                "i_bias_pa",
+                "tau_exc_ms",
+                "tau_inh_ms",
+                "e_exc_mv",
+                "e_inh_mv",
+            ])?;
+            p.one_of("synapse", &["delta", "current_exp", "conductance_exp"])?;
+            for init in ["v_init_mv", "g_exc_init", "g_inh_init"] {
+                p.with(init, |f| f.distribution(true, true))?;
+            }
+            if let Some(external) = p.get("external") {
+                let external = external.table()?;
+                external.only(&["count", "rate_hz", "weight", "receptor"], "")?;
+                external.requires(&["count", "rate_hz", "weight"])?;
+                external.integer("count", U32_MAX)?;
+                external.numbers(&["rate_hz", "weight"])?;
+                external.one_of("receptor", RECEPTORS)?;
+            }
+        }
+        "poisson" => {
+            p.only(&["model", "n", "rate_hz", "schedule"], &context)?;
+            p.need("n")?;
+            p.integer("n", i64::MAX)?;
+            p.number("rate_hz")?;
+            p.with("schedule", |f| {
+                f.array()?.iter().try_for_each(|point| point.pair("[t_ms, rate_hz]"))
+            })?;
+        }
+        _ => {
+            p.only(&["model", "n", "spikes"], &context)?;
+            p.requires(&["n", "spikes"])?;
+            p.integer("n", i64::MAX)?;
+            for spike in p.need("spikes")?.array()? {
+                spike.tuple(2, "[neuron, t_ms]", |i, f| {
+                    if i == 0 {
+                        f.integer(U32_MAX)
+                    } else {
+                        f.number()
+                    }
+                })?;
+            }
         }
     }
-    let rest = &text[byte.min(text.len())..];
-    let key: String = rest
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    match (table.is_empty(), key.is_empty()) {
-        (true, true) => None,
-        (true, false) => Some(key),
-        (false, true) => Some(table),
-        (false, false) => Some(format!("{table}.{key}")),
+    Ok(())
+}
+
+fn check_projection(p: &Table) -> Checked {
+    p.only(&["from", "to", "connect", "weight", "delay_ms", "receptor"], "")?;
+    p.requires(&["from", "to", "connect"])?;
+    p.string("from")?;
+    p.string("to")?;
+    p.with("weight", |f| f.distribution(true, false))?;
+    p.with("delay_ms", |f| f.distribution(false, false))?;
+    p.one_of("receptor", RECEPTORS)?;
+    let connect = p.need("connect")?.table()?;
+    let rule = connect.need("rule")?.one_of(&[
+        "fixed_probability",
+        "fixed_indegree",
+        "one_to_one",
+        "all_to_all",
+        "explicit",
+    ])?;
+    let context = format!(" for rule = \"{rule}\"");
+    match rule {
+        "fixed_probability" => {
+            connect.only(&["rule", "p", "allow_autapses"], &context)?;
+            connect.need("p")?;
+            connect.number("p")?;
+            connect.booleans(&["allow_autapses"])?;
+        }
+        "fixed_indegree" => {
+            connect.only(&["rule", "k", "allow_autapses", "allow_multapses"], &context)?;
+            connect.need("k")?;
+            connect.integer("k", i64::MAX)?;
+            connect.booleans(&["allow_autapses", "allow_multapses"])?;
+        }
+        "one_to_one" => connect.only(&["rule"], &context)?,
+        "all_to_all" => {
+            connect.only(&["rule", "allow_autapses"], &context)?;
+            connect.booleans(&["allow_autapses"])?;
+        }
+        _ => {
+            connect.only(&["rule", "synapses"], &context)?;
+            for synapse in connect.need("synapses")?.array()? {
+                synapse.tuple(4, "[pre, post, weight, delay_ms]", |i, f| {
+                    if i < 2 {
+                        f.integer(U32_MAX)
+                    } else {
+                        f.number()
+                    }
+                })?;
+            }
+        }
     }
+    Ok(())
 }

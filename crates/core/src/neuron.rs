@@ -269,6 +269,8 @@ impl<R: Real> LifState<R> {
     /// Passes: a branch-free update of every neuron that the compiler
     /// vectorises, the reset of the clamped (refractory) neurons, then a
     /// scan for threshold crossings, which are rare.
+    // `!(v < v_th)` is meant: it is true for NaN as well as for a crossing.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn update(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let len = self.v.len();
         let delta = k.synapse == SynapseModel::Delta;

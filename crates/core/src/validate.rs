@@ -39,29 +39,129 @@ pub fn expected_synapses(network: &Network, projection: &Projection) -> f64 {
 }
 
 /// Estimated peak memory of the built network (bytes): synapses, neuron state,
-/// ring buffers and per-neuron statistics.
+/// ring buffers, per-neuron statistics and recordings of fixed size.
 pub fn estimate_memory(network: &Network) -> f64 {
-    let neurons: f64 = network
-        .populations
-        .values()
-        .map(|p| network.scaled_size(p) as f64)
-        .sum();
-    let synapses: f64 = network
-        .projections
-        .values()
-        .map(|p| expected_synapses(network, p) * (bytes_per_synapse(p) + 8.0))
-        .sum();
-    // Construction holds (pre, post) pairs before packing: about 8 more bytes
-    // per synapse at the peak, counted above.
-    synapses + neurons * 160.0
+    memory_parts(network).iter().map(|part| part.bytes).sum()
 }
 
-fn available_memory() -> Option<f64> {
+/// One contribution to the memory estimate, with the field that controls it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryPart {
+    pub field: String,
+    pub value: String,
+    pub bytes: f64,
+}
+
+/// The memory estimate, part by part: each projection (`projections.NAME.connect`),
+/// each population's state and input ring (`populations.NAME.n`), the rate
+/// histogram and the state monitors.
+pub fn memory_parts(network: &Network) -> Vec<MemoryPart> {
+    let dt = network.simulation.dt_ms;
+    let steps = (network.simulation.duration_ms / dt).max(0.0);
+    let mut parts = Vec::new();
+    for (name, projection) in &network.projections {
+        let n_pre = network
+            .populations
+            .get(&projection.from)
+            .map_or(0.0, |p| network.scaled_size(p) as f64);
+        let n_post = network
+            .populations
+            .get(&projection.to)
+            .map_or(0, |p| network.scaled_size(p));
+        let chunks = n_post.div_ceil(crate::connect::chunk_len(n_post.max(1))) as f64;
+        // Construction holds (pre, post) pairs before packing: about 8 more
+        // bytes per synapse at the peak. Row offsets: one per (pre, chunk).
+        let bytes =
+            expected_synapses(network, projection) * (bytes_per_synapse(projection) + 8.0) + n_pre * chunks * 4.0;
+        parts.push(MemoryPart {
+            field: format!("projections.{name}.connect"),
+            value: describe_connector(&projection.connect),
+            bytes,
+        });
+    }
+    for (name, population) in &network.populations {
+        let n = network.scaled_size(population) as f64;
+        // Slots of the input ring: the longest delay (in steps) into it.
+        let longest = network
+            .projections
+            .values()
+            .filter(|p| p.to == *name)
+            .map(|p| {
+                let ms = match (&p.connect, &p.delay_ms) {
+                    (Connector::Explicit { synapses }, _) => synapses.iter().map(|s| s.3).fold(0.0, f64::max),
+                    (_, Delay::Value(d)) => *d,
+                    (_, Delay::Uniform { uniform }) => uniform[1],
+                };
+                (ms / dt).round().clamp(1.0, 65535.0)
+            })
+            .fold(0.0, f64::max);
+        let slots = if longest >= 2.0 { longest } else { 0.0 };
+        let ring = if population.is_input() { 0.0 } else { slots * n * 16.0 };
+        parts.push(MemoryPart {
+            field: format!("populations.{name}.n"),
+            value: population.size().to_string(),
+            bytes: n * 160.0 + ring,
+        });
+    }
+    let bin_steps = (network.monitors.rate_bin_ms / dt).round().max(1.0);
+    parts.push(MemoryPart {
+        field: "monitors.rate_bin_ms".into(),
+        value: network.monitors.rate_bin_ms.to_string(),
+        bytes: network.populations.len() as f64 * (steps / bin_steps).ceil() * 4.0,
+    });
+    for (i, monitor) in network.monitors.state.iter().enumerate() {
+        let interval = (monitor.interval_ms / dt).round().max(1.0);
+        let samples = (steps / interval).ceil();
+        parts.push(MemoryPart {
+            field: format!("monitors.state.{i}.interval_ms"),
+            value: monitor.interval_ms.to_string(),
+            bytes: samples * (monitor.variables.len() * monitor.neurons.len() + 1) as f64 * 8.0,
+        });
+    }
+    parts
+}
+
+/// A connector as TOML-like text, without the synapse list of `explicit`.
+fn describe_connector(connect: &Connector) -> String {
+    match connect {
+        Connector::FixedProbability { p, allow_autapses } => {
+            format!("{{ rule = \"fixed_probability\", p = {p}, allow_autapses = {allow_autapses} }}")
+        }
+        Connector::FixedIndegree {
+            k,
+            allow_autapses,
+            allow_multapses,
+        } => format!(
+            "{{ rule = \"fixed_indegree\", k = {k}, allow_autapses = {allow_autapses}, allow_multapses = {allow_multapses} }}"
+        ),
+        Connector::OneToOne => "{ rule = \"one_to_one\" }".into(),
+        Connector::AllToAll { allow_autapses } => {
+            format!("{{ rule = \"all_to_all\", allow_autapses = {allow_autapses} }}")
+        }
+        Connector::Explicit { synapses } => {
+            format!("{{ rule = \"explicit\", synapses = [{} entries] }}", synapses.len())
+        }
+    }
+}
+
+/// Memory this process may still use (bytes): the system's available memory,
+/// capped by the cgroup limit when there is one.
+pub fn available_memory() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024.0)
+    let mut available = kb * 1024.0;
+    let read = |path: &str| -> Option<f64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
+    if let (Some(max), Some(current)) = (read("/sys/fs/cgroup/memory.max"), read("/sys/fs/cgroup/memory.current")) {
+        available = available.min((max - current).max(0.0));
+    }
+    Some(available)
 }
+
+const GIB: f64 = 1073741824.0;
+
+/// Smallest non-zero connection probability (after scaling) that is sampled.
+pub const MIN_PROBABILITY: f64 = 1e-12;
 
 fn positive(field: String, value: f64) -> Result<(), ModelError> {
     if value.is_finite() && value > 0.0 {
@@ -83,11 +183,11 @@ fn check_init(field: String, init: &Init, non_negative: bool) -> Result<(), Mode
     let values: Vec<f64> = match init {
         Init::Value(v) => vec![*v],
         Init::Uniform { uniform } => {
-            if uniform[0] > uniform[1] {
+            if uniform[0] > uniform[1] || !(uniform[1] - uniform[0]).is_finite() {
                 return Err(ModelError::new(
                     field,
                     format!("{uniform:?}"),
-                    "uniform range must be [low, high] with low <= high",
+                    "uniform range must be [low, high] with low <= high, both finite",
                 ));
             }
             uniform.to_vec()
@@ -209,6 +309,17 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 if let Some(ext) = &lif.external {
                     if !(ext.rate_hz.is_finite() && ext.rate_hz >= 0.0) {
                         return Err(ModelError::new(at("external.rate_hz"), ext.rate_hz, "must be >= 0"));
+                    }
+                    let mean = ext.count as f64 * ext.rate_hz * dt * 1e-3;
+                    if mean > 1e9 {
+                        return Err(ModelError::new(
+                            at("external.rate_hz"),
+                            ext.rate_hz,
+                            format!(
+                                "{} inputs at this rate give {mean:.3e} spikes per neuron and step of {dt} ms (at most 1e9)",
+                                ext.count
+                            ),
+                        ));
                     }
                     finite(at("external.weight"), ext.weight)?;
                     if conductance && ext.weight < 0.0 {
@@ -332,7 +443,16 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
         }
         let weight_values: Vec<f64> = match &projection.weight {
             Weight::Value(w) => vec![*w],
-            Weight::Uniform { uniform } => uniform.to_vec(),
+            Weight::Uniform { uniform } => {
+                if uniform[0] > uniform[1] || !(uniform[1] - uniform[0]).is_finite() {
+                    return Err(ModelError::new(
+                        at("weight"),
+                        format!("{uniform:?}"),
+                        "uniform range must be [low, high] with low <= high, both finite",
+                    ));
+                }
+                uniform.to_vec()
+            }
             Weight::Normal { normal } => {
                 if normal[1] < 0.0 {
                     return Err(ModelError::new(
@@ -351,8 +471,16 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 normal.to_vec()
             }
         };
+        let per_synapse = !matches!(projection.weight, Weight::Value(_));
         for w in weight_values {
             finite(at("weight"), w)?;
+            if per_synapse && w.abs() > f32::MAX as f64 {
+                return Err(ModelError::new(
+                    at("weight"),
+                    w,
+                    "per-synapse weights are stored as 32-bit floats (at most 3.4e38 in magnitude)",
+                ));
+            }
             if conductance && w < 0.0 {
                 return Err(ModelError::new(
                     at("weight"),
@@ -366,11 +494,23 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 if !(p.is_finite() && (0.0..=1.0).contains(p)) {
                     return Err(ModelError::new(at("connect.p"), p, "a probability must lie in [0, 1]"));
                 }
-                if p / network.network.scale > 1.0 {
+                let effective = p / network.network.scale;
+                if effective > 1.0 {
                     return Err(ModelError::new(
                         at("connect.p"),
                         p,
                         "probability exceeds 1 after scaling",
+                    ));
+                }
+                // Geometric skipping divides by ln(1 - p), which is 0 in
+                // double precision for p below about 1e-16.
+                if effective > 0.0 && effective < MIN_PROBABILITY {
+                    return Err(ModelError::new(
+                        at("connect.p"),
+                        p,
+                        format!(
+                            "probability {effective:e} (after scaling) is too small to sample; use 0 or at least {MIN_PROBABILITY:e}"
+                        ),
                     ));
                 }
             }
@@ -429,7 +569,7 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                             ),
                         ));
                     }
-                    if !w.is_finite() || (conductance && w < 0.0) {
+                    if !w.is_finite() || w.abs() > f32::MAX as f64 || (conductance && w < 0.0) {
                         return Err(ModelError::new(
                             field,
                             shown,
@@ -512,16 +652,35 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
             ));
         }
     }
-    let needed = estimate_memory(network);
-    if let Some(available) = available_memory() {
+    check_memory(network, available_memory())
+}
+
+/// Refuses a network whose estimated memory exceeds `available` bytes,
+/// blaming the part that needs the most (usually the projection with the
+/// most synapses).
+pub fn check_memory(network: &Network, available: Option<f64>) -> Result<(), ModelError> {
+    let parts = memory_parts(network);
+    let needed: f64 = parts.iter().map(|p| p.bytes).sum();
+    if let Some(available) = available {
         if needed > available {
+            let biggest = parts
+                .iter()
+                .max_by(|a, b| a.bytes.total_cmp(&b.bytes))
+                .expect("a validated network has a population");
+            let share = if biggest.field.starts_with("projections.") {
+                let name = &biggest.field["projections.".len()..biggest.field.len() - ".connect".len()];
+                let synapses = expected_synapses(network, &network.projections[name]);
+                format!("about {synapses:.3e} synapses, {:.1} GiB", biggest.bytes / GIB)
+            } else {
+                format!("{:.1} GiB", biggest.bytes / GIB)
+            };
             return Err(ModelError::new(
-                "network.scale",
-                network.network.scale,
+                biggest.field.clone(),
+                biggest.value.clone(),
                 format!(
-                    "the network needs about {:.1} GiB but this machine has {:.1} GiB available",
-                    needed / 1073741824.0,
-                    available / 1073741824.0
+                    "the network needs about {:.1} GiB ({share} here) but this machine has {:.1} GiB available",
+                    needed / GIB,
+                    available / GIB
                 ),
             ));
         }

@@ -1,0 +1,322 @@
+//! The `cognitron` binary end to end: the files a run writes, re-running the
+//! written experiment, `check`, and refusals of bad input (a message naming
+//! file, line and field; never a panic).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cognitron");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh temporary folder for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cognitron-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn cognitron(args: &[&str]) -> Output {
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "cognitron {args:?} panicked:\n{stderr}");
+    output
+}
+
+fn succeed(args: &[&str]) -> String {
+    let output = cognitron(args);
+    assert!(
+        output.status.success(),
+        "cognitron {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn fail(args: &[&str]) -> String {
+    let output = cognitron(args);
+    assert!(!output.status.success(), "cognitron {args:?} succeeded");
+    assert_eq!(output.status.code(), Some(1), "exit status of {args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A parsed `.npy` file of spikes: the header's fields and the rows.
+struct Spikes {
+    descr: String,
+    shape: usize,
+    rows: Vec<(f64, u32)>,
+}
+
+/// A minimal NPY (format 1.0) reader for the structured spike arrays.
+fn read_npy(path: &Path) -> Spikes {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "magic");
+    assert_eq!(&bytes[6..8], &[1, 0], "version 1.0");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + header_len) % 64, 0, "the data starts 64-byte aligned");
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).expect("ASCII header");
+    assert!(header.ends_with('\n'), "{header:?}");
+    let header = header.trim();
+    assert!(header.starts_with('{') && header.ends_with('}'), "{header}");
+    let field = |key: &str| -> String {
+        let at = header
+            .find(&format!("'{key}': "))
+            .unwrap_or_else(|| panic!("no {key} in {header}"))
+            + key.len()
+            + 4;
+        let rest = &header[at..];
+        // The value runs to the matching close of its bracket, or to the next comma.
+        let (open, close) = match rest.chars().next() {
+            Some('[') => ('[', ']'),
+            Some('(') => ('(', ')'),
+            _ => return rest[..rest.find(',').unwrap()].trim().to_string(),
+        };
+        let mut depth = 0;
+        for (i, c) in rest.char_indices() {
+            if c == open {
+                depth += 1;
+            } else if c == close {
+                depth -= 1;
+                if depth == 0 {
+                    return rest[..=i].to_string();
+                }
+            }
+        }
+        panic!("unbalanced {key} in {header}");
+    };
+    let descr = field("descr");
+    assert_eq!(field("fortran_order"), "False");
+    let shape = field("shape");
+    let count: usize = shape
+        .trim_matches(|c| c == '(' || c == ')')
+        .trim_end_matches(',')
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("shape {shape}"));
+    let data = &bytes[10 + header_len..];
+    assert_eq!(data.len(), count * 12, "12 bytes per row");
+    let rows = data
+        .chunks_exact(12)
+        .map(|row| {
+            (
+                f64::from_le_bytes(row[..8].try_into().unwrap()),
+                u32::from_le_bytes(row[8..].try_into().unwrap()),
+            )
+        })
+        .collect();
+    Spikes {
+        descr,
+        shape: count,
+        rows,
+    }
+}
+
+#[test]
+fn run_writes_summary_spikes_plots_and_a_rerunnable_experiment() {
+    let out = temp_dir("run");
+    let out_s = out.to_str().unwrap();
+    succeed(&[
+        "run",
+        "experiments/cuba.toml",
+        "--out",
+        out_s,
+        "--set",
+        "simulation.duration_ms=200",
+        "--csv",
+    ]);
+
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["duration_s", "dt_ms", "wall_s", "threads", "synaptic_events"] {
+        assert!(summary[key].is_number(), "summary.{key}: {summary}");
+    }
+    assert_eq!(summary["duration_s"].as_f64(), Some(0.2));
+    assert_eq!(summary["dt_ms"].as_f64(), Some(0.1));
+    assert!(summary["threads"].as_u64().unwrap() >= 1);
+    let exc = &summary["populations"]["exc"];
+    assert_eq!(exc["n"].as_u64(), Some(3200), "{summary}");
+    let spikes = exc["spikes"].as_u64().expect("populations.exc.spikes");
+    assert!(spikes > 0, "CUBA is active");
+    let rate = exc["rate_hz"].as_f64().expect("populations.exc.rate_hz");
+    assert!(
+        (rate - spikes as f64 / (3200.0 * 0.2)).abs() < 1e-9 * rate.max(1.0),
+        "{rate}"
+    );
+    assert!(exc.get("cv_isi").is_some(), "populations.exc.cv_isi");
+    assert!(exc["cv_isi"].is_number() || exc["cv_isi"].is_null());
+    assert!(summary["synaptic_events"].as_u64().unwrap() > 0);
+
+    let npy = read_npy(&out.join("spikes_exc.npy"));
+    assert_eq!(npy.descr, "[('t_ms', '<f8'), ('neuron', '<u4')]");
+    assert_eq!(npy.shape as u64, spikes, "one row per spike of exc");
+    assert!(npy.rows.windows(2).all(|w| w[0].0 <= w[1].0), "rows in time order");
+    assert!(npy.rows.iter().all(|&(t, i)| (0.0..200.0).contains(&t) && i < 3200));
+    assert_eq!(
+        read_npy(&out.join("spikes_inh.npy")).shape as u64,
+        summary["populations"]["inh"]["spikes"].as_u64().unwrap()
+    );
+
+    let csv = std::fs::read_to_string(out.join("spikes_exc.csv")).expect("--csv writes spikes_exc.csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("t_ms,neuron"));
+    let rows: Vec<(f64, u32)> = lines
+        .map(|l| {
+            let (t, i) = l.split_once(',').unwrap();
+            (t.parse().unwrap(), i.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), npy.rows.len());
+    for (a, b) in rows.iter().zip(&npy.rows) {
+        assert!((a.0 - b.0).abs() < 0.051 && a.1 == b.1, "csv {a:?} vs npy {b:?}");
+    }
+
+    let png = std::fs::read(out.join("raster.png")).expect("raster.png");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "PNG signature");
+    assert!(out.join("traces.csv").exists(), "cuba has a state monitor");
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // The written experiment (overrides applied) runs again to the same spikes.
+    let again = temp_dir("rerun");
+    let written = out.join("experiment.toml");
+    assert!(std::fs::read_to_string(&written).unwrap().contains("duration_ms = 200"));
+    succeed(&[
+        "run",
+        written.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    assert_eq!(
+        std::fs::read(out.join("spikes_exc.npy")).unwrap(),
+        std::fs::read(again.join("spikes_exc.npy")).unwrap(),
+        "re-running experiment.toml gives the same spikes"
+    );
+    assert!(!again.join("raster.png").exists(), "--no-plots");
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&again);
+}
+
+#[test]
+fn check_validates_without_running() {
+    let stdout = succeed(&["check", "experiments/cuba.toml"]);
+    assert!(stdout.contains("ok") && stdout.contains("4000 neurons"), "{stdout}");
+    let stdout = succeed(&["check", "experiments/brunel.toml", "--set", "network.scale=0.1"]);
+    assert!(stdout.contains("1250 neurons"), "{stdout}");
+    for file in ["coba", "brunel"] {
+        succeed(&["check", &format!("experiments/{file}.toml")]);
+    }
+}
+
+#[test]
+fn bad_experiment_is_refused_with_file_line_and_field() {
+    let dir = temp_dir("bad");
+    let text = std::fs::read_to_string(root().join("experiments/cuba.toml"))
+        .unwrap()
+        .replacen("tau_m_ms = 20.0", "tau_m_ms = -20.0", 1);
+    let line = text.lines().position(|l| l.contains("tau_m_ms = -20.0")).unwrap() + 1;
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, &text).unwrap();
+    let path_s = path.to_str().unwrap();
+    for command in ["check", "run"] {
+        let stderr = if command == "run" {
+            fail(&[command, path_s, "--out", dir.join("out").to_str().unwrap()])
+        } else {
+            fail(&[command, path_s])
+        };
+        assert!(stderr.contains(&format!("{path_s}:{line}:")), "{stderr}");
+        assert!(stderr.contains("populations.exc.tau_m_ms"), "{stderr}");
+        assert!(stderr.contains("-20"), "{stderr}");
+    }
+    assert!(!dir.join("out").exists(), "nothing is written for a refused experiment");
+
+    // Unknown field, wrong type, and a syntax error.
+    let cases = [
+        ("tau_exc_ms = 5.0", "tau_exc = 5.0", "populations.exc.tau_exc"),
+        ("synapse = \"current_exp\"", "synapse = 5", "populations.exc.synapse"),
+        ("p = 0.02", "p = 0.02.1", "projections.exc_exc.connect"),
+    ];
+    for (old, new, field) in cases {
+        let text = std::fs::read_to_string(root().join("experiments/cuba.toml"))
+            .unwrap()
+            .replacen(old, new, 1);
+        let line = text.lines().position(|l| l.contains(new)).unwrap() + 1;
+        std::fs::write(&path, &text).unwrap();
+        let stderr = fail(&["check", path_s]);
+        assert!(stderr.contains(&format!("{path_s}:{line}:")), "{new}: {stderr}");
+        assert!(stderr.contains(field), "{new}: {stderr}");
+    }
+
+    // A bad override and a missing file.
+    let stderr = fail(&["check", "experiments/cuba.toml", "--set", "simulation.dt_ms=-1"]);
+    assert!(
+        stderr.contains("experiments/cuba.toml:") && stderr.contains("simulation.dt_ms"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--set simulation.dt_ms=-1"), "{stderr}");
+    let stderr = fail(&["check", dir.join("missing.toml").to_str().unwrap()]);
+    assert!(
+        stderr.contains("missing.toml") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn non_finite_state_stops_the_run_with_time_and_neuron() {
+    let dir = temp_dir("nonfinite");
+    let path = dir.join("overflow.toml");
+    std::fs::write(
+        &path,
+        r#"[simulation]
+duration_ms = 10.0
+
+[populations.source]
+model = "spike_times"
+n = 4
+spikes = [[2, 1.0]]
+
+[populations.exc]
+model = "lif"
+n = 4
+tau_m_ms = 20.0
+e_l_mv = 0.0
+v_th_mv = 20.0
+v_reset_mv = 10.0
+synapse = "delta"
+
+[projections.a]
+from = "source"
+to = "exc"
+connect = { rule = "one_to_one" }
+weight = 1e308
+
+[projections.b]
+from = "source"
+to = "exc"
+connect = { rule = "one_to_one" }
+weight = 1e308
+"#,
+    )
+    .unwrap();
+    let stderr = fail(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("non-finite"), "{stderr}");
+    assert!(stderr.contains("neuron 2") && stderr.contains("`exc`"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,780 @@
+//! Malformed or inconsistent experiments are refused before the run, with an
+//! error that names the file, the line of the offending key, the field (as a
+//! dotted path) and the value; a state that becomes non-finite stops the run
+//! with the time and the neuron.
+
+use cognitron_core::model::{Connector, Lif, Network, SynapseModel};
+use cognitron_core::{experiment, validate, ModelError, Simulation, SimulationError};
+use std::path::PathBuf;
+
+/// A small valid experiment that every test breaks in one place.
+const BASE: &str = r#"# A small network for the bad-input tests.
+[simulation]
+dt_ms = 0.1
+duration_ms = 100.0
+seed = 1
+
+[populations.exc]
+model = "lif"
+n = 80
+tau_m_ms = 20.0
+c_m_pf = 200.0
+e_l_mv = -49.0
+v_th_mv = -50.0
+v_reset_mv = -60.0
+t_ref_ms = 5.0
+synapse = "current_exp"
+tau_exc_ms = 5.0
+tau_inh_ms = 10.0
+v_init_mv = { uniform = [-60.0, -50.0] }
+
+[populations.inh]
+model = "lif"
+n = 20
+tau_m_ms = 10.0
+c_m_pf = 100.0
+e_l_mv = -49.5
+v_th_mv = -50.5
+v_reset_mv = -60.5
+t_ref_ms = 2.0
+synapse = "current_exp"
+
+[populations.input]
+model = "poisson"
+n = 50
+rate_hz = 10.0
+
+[projections.exc_inh]
+from = "exc"
+to = "inh"
+connect = { rule = "fixed_probability", p = 0.02 }
+weight = 16.2           # pA
+delay_ms = 0.1
+
+[projections.inh_exc]
+from = "inh"
+to = "exc"
+connect = { rule = "fixed_indegree", k = 5, allow_multapses = false }
+weight = -90.0
+delay_ms = 1.0
+
+[projections.input_exc]
+from = "input"
+to = "exc"
+
+[projections.input_exc.connect]
+rule = "explicit"
+synapses = [
+    [0, 1, 5.0, 0.1],
+    [3, 79, 5.0, 0.2],
+]
+
+[monitors]
+rate_bin_ms = 1.0
+spikes = { exc = "all", inh = [0, 1, 2] }
+
+[[monitors.state]]
+population = "exc"
+variables = ["v"]
+neurons = [0, 1]
+"#;
+
+/// `text` with the first occurrence of `old` (which must occur) replaced.
+fn edit(text: &str, old: &str, new: &str) -> String {
+    assert!(text.contains(old), "`{old}` is not in the text");
+    text.replacen(old, new, 1)
+}
+
+/// The 1-based line of the first line containing `needle`.
+fn line_with(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` is not in the text"))
+        + 1
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cognitron-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Loads `text` from a file named after the test and returns the refusal
+/// and the file name; `parse` (no file) must refuse it the same way.
+fn refuse(name: &str, text: &str, overrides: &[&str]) -> (ModelError, String) {
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let path = temp_file(name, text);
+    let err = match experiment::load(&path, &overrides) {
+        Ok(_) => panic!("{name}: the experiment was accepted"),
+        Err(e) => e,
+    };
+    let _ = std::fs::remove_file(&path);
+    let bare = experiment::parse(text, &overrides).expect_err("parse accepts what load refuses");
+    assert_eq!(
+        bare,
+        ModelError {
+            file: None,
+            ..err.clone()
+        }
+    );
+    (err, path.display().to_string())
+}
+
+/// Asserts every part of the error and that its message shows them.
+fn assert_error(err: &ModelError, file: &str, line: Option<usize>, field: &str, value: &str) {
+    let shown = err.to_string();
+    assert_eq!(err.file.as_deref(), Some(file), "{shown}");
+    assert_eq!(err.line, line, "{shown}");
+    assert_eq!(err.field, field, "{shown}");
+    assert_eq!(err.value, value, "{shown}");
+    assert!(!err.reason.is_empty(), "{shown}");
+    match line {
+        Some(line) => assert!(shown.starts_with(&format!("{file}:{line}: ")), "{shown}"),
+        None => assert!(shown.starts_with(&format!("{file}: ")), "{shown}"),
+    }
+    assert!(shown.contains(&format!("`{field}`")), "{shown}");
+    assert!(shown.contains(value), "{shown}");
+}
+
+/// Breaks BASE by replacing `old` with `new`, and expects the refusal to
+/// point at the line containing `at` (defaults to `new`).
+fn check(name: &str, old: &str, new: &str, at: &str, field: &str, value: &str) -> ModelError {
+    let text = edit(BASE, old, new);
+    let (err, file) = refuse(name, &text, &[]);
+    assert_error(&err, &file, Some(line_with(&text, at)), field, value);
+    err
+}
+
+#[test]
+fn base_is_valid_and_runs() {
+    let network = experiment::parse(BASE, &[]).expect("BASE is valid");
+    let result = Simulation::build(&network).run(|_| {}).expect("runs");
+    assert_eq!(result.populations.len(), 3);
+}
+
+#[test]
+fn every_experiment_file_is_valid() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            experiment::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn unknown_field_in_a_population() {
+    let err = check(
+        "unknown_field",
+        "tau_exc_ms = 5.0\n",
+        "tau_exc_ms = 5.0\ntau_syn_ms = 3.0\n",
+        "tau_syn_ms",
+        "populations.exc.tau_syn_ms",
+        "3.0",
+    );
+    assert!(err.reason.contains("unknown field"), "{err}");
+    assert!(
+        err.reason.contains("`tau_exc_ms`"),
+        "the known fields are listed: {err}"
+    );
+}
+
+#[test]
+fn unknown_field_in_a_connector() {
+    let err = check(
+        "unknown_connect_field",
+        "p = 0.02 }",
+        "p = 0.02, autapses = false }",
+        "autapses = false",
+        "projections.exc_inh.connect.autapses",
+        "false",
+    );
+    assert!(err.reason.contains("rule = \"fixed_probability\""), "{err}");
+}
+
+#[test]
+fn unknown_field_beside_uniform() {
+    check(
+        "unknown_init_field",
+        "v_init_mv = { uniform = [-60.0, -50.0] }",
+        "v_init_mv = { uniform = [-60.0, -50.0], sd = 2.0 }",
+        "sd = 2.0",
+        "populations.exc.v_init_mv.sd",
+        "2.0",
+    );
+}
+
+#[test]
+fn unknown_table() {
+    check(
+        "unknown_table",
+        "[monitors]",
+        "[monitor]\nrate_bin_ms = 2.0\n\n[monitors]",
+        "[monitor]",
+        "monitor",
+        "{ rate_bin_ms }",
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let text = edit(BASE, "v_th_mv = -50.0\n", "");
+    let (err, file) = refuse("missing_field", &text, &[]);
+    // No line of its own: the table's.
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(&text, "[populations.exc]")),
+        "populations.exc.v_th_mv",
+        "",
+    );
+    assert!(err.reason.contains("missing"), "{err}");
+}
+
+#[test]
+fn negative_time_constant() {
+    let err = check(
+        "negative_tau",
+        "tau_m_ms = 20.0",
+        "tau_m_ms = -20.0",
+        "tau_m_ms = -20.0",
+        "populations.exc.tau_m_ms",
+        "-20",
+    );
+    assert!(err.reason.contains("positive"), "{err}");
+}
+
+#[test]
+fn nan_time_constant() {
+    check(
+        "nan_tau",
+        "tau_inh_ms = 10.0",
+        "tau_inh_ms = nan",
+        "tau_inh_ms = nan",
+        "populations.exc.tau_inh_ms",
+        "NaN",
+    );
+}
+
+#[test]
+fn probability_above_one() {
+    let err = check(
+        "p_above_one",
+        "p = 0.02",
+        "p = 1.5",
+        "p = 1.5",
+        "projections.exc_inh.connect.p",
+        "1.5",
+    );
+    assert!(err.reason.contains("[0, 1]"), "{err}");
+}
+
+#[test]
+fn projection_to_a_missing_population() {
+    check(
+        "missing_target",
+        "to = \"inh\"",
+        "to = \"nowhere\"",
+        "to = \"nowhere\"",
+        "projections.exc_inh.to",
+        "\"nowhere\"",
+    );
+}
+
+#[test]
+fn projection_from_a_missing_population() {
+    check(
+        "missing_source",
+        "from = \"inh\"",
+        "from = \"ihn\"",
+        "from = \"ihn\"",
+        "projections.inh_exc.from",
+        "\"ihn\"",
+    );
+}
+
+#[test]
+fn time_step_too_coarse_for_a_time_constant() {
+    // dt = 3 ms is fine for tau_m = 20 ms but not for tau_exc = 5 ms.
+    let err = check(
+        "coarse_dt",
+        "dt_ms = 0.1",
+        "dt_ms = 3.0",
+        "tau_exc_ms = 5.0",
+        "populations.exc.tau_exc_ms",
+        "5",
+    );
+    assert!(err.reason.contains("dt_ms = 3"), "{err}");
+}
+
+#[test]
+fn network_larger_than_memory_is_refused_before_building() {
+    let text = r#"[simulation]
+duration_ms = 100.0
+
+[populations.pre]
+model = "poisson"
+n = 1000000
+rate_hz = 1.0
+
+[populations.post]
+model = "lif"
+n = 1000000
+tau_m_ms = 20.0
+e_l_mv = 0.0
+v_th_mv = 20.0
+v_reset_mv = 10.0
+synapse = "delta"
+
+[projections.small]
+from = "pre"
+to = "post"
+connect = { rule = "one_to_one" }
+weight = 0.1
+
+[projections.dense]
+from = "pre"
+to = "post"
+connect = { rule = "all_to_all" }   # 10^12 synapses
+weight = 0.1
+"#;
+    let started = std::time::Instant::now();
+    let (err, file) = refuse("too_big", text, &[]);
+    assert!(
+        started.elapsed().as_secs_f64() < 2.0,
+        "the refusal took {:?}",
+        started.elapsed()
+    );
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(text, "10^12 synapses")),
+        "projections.dense.connect",
+        "{ rule = \"all_to_all\", allow_autapses = true }",
+    );
+    assert!(err.reason.contains("GiB"), "{err}");
+    assert!(err.reason.contains("synapses"), "{err}");
+
+    // With a stated limit, a network that fits most machines is refused too,
+    // blaming its biggest projection.
+    let network = experiment::parse(BASE, &[]).unwrap();
+    let needed = validate::estimate_memory(&network);
+    assert!(validate::check_memory(&network, Some(needed * 1.01)).is_ok());
+    let err = validate::check_memory(&network, Some(needed * 0.5)).unwrap_err();
+    assert!(
+        err.field.starts_with("populations.") || err.field.starts_with("projections."),
+        "{err}"
+    );
+}
+
+#[test]
+fn population_sizes() {
+    let err = check("negative_n", "n = 80", "n = -80", "n = -80", "populations.exc.n", "-80");
+    assert!(err.reason.contains("whole number"), "{err}");
+    check("zero_n", "n = 80", "n = 0", "n = 0", "populations.exc.n", "0");
+    check("float_n", "n = 80", "n = 80.5", "n = 80.5", "populations.exc.n", "80.5");
+}
+
+#[test]
+fn non_positive_time_step() {
+    check(
+        "zero_dt",
+        "dt_ms = 0.1",
+        "dt_ms = 0.0",
+        "dt_ms = 0.0",
+        "simulation.dt_ms",
+        "0",
+    );
+    check(
+        "negative_dt",
+        "dt_ms = 0.1",
+        "dt_ms = -0.1",
+        "dt_ms = -0.1",
+        "simulation.dt_ms",
+        "-0.1",
+    );
+    check(
+        "infinite_duration",
+        "duration_ms = 100.0",
+        "duration_ms = inf",
+        "duration_ms = inf",
+        "simulation.duration_ms",
+        "inf",
+    );
+}
+
+#[test]
+fn reset_not_below_threshold() {
+    let err = check(
+        "reset_above_threshold",
+        "v_reset_mv = -60.0",
+        "v_reset_mv = -45.0",
+        "v_reset_mv = -45.0",
+        "populations.exc.v_reset_mv",
+        "-45",
+    );
+    assert!(err.reason.contains("v_th_mv = -50"), "{err}");
+}
+
+#[test]
+fn unknown_synapse_model() {
+    let err = check(
+        "unknown_synapse",
+        "synapse = \"current_exp\"",
+        "synapse = \"alpha\"",
+        "synapse = \"alpha\"",
+        "populations.exc.synapse",
+        "\"alpha\"",
+    );
+    assert!(err.reason.contains("\"conductance_exp\""), "{err}");
+}
+
+#[test]
+fn unknown_population_model_and_rule() {
+    check(
+        "unknown_model",
+        "model = \"poisson\"",
+        "model = \"gamma\"",
+        "model = \"gamma\"",
+        "populations.input.model",
+        "\"gamma\"",
+    );
+    check(
+        "unknown_rule",
+        "rule = \"fixed_probability\"",
+        "rule = \"small_world\"",
+        "rule = \"small_world\"",
+        "projections.exc_inh.connect.rule",
+        "\"small_world\"",
+    );
+}
+
+#[test]
+fn string_where_a_number_is_expected() {
+    let err = check(
+        "wrong_type",
+        "c_m_pf = 200.0",
+        "c_m_pf = \"200 pF\"",
+        "c_m_pf = \"200 pF\"",
+        "populations.exc.c_m_pf",
+        "\"200 pF\"",
+    );
+    assert!(err.reason.contains("expected a number, found a string"), "{err}");
+    check(
+        "wrong_weight",
+        "weight = -90.0",
+        "weight = \"-90\"",
+        "weight = \"-90\"",
+        "projections.inh_exc.weight",
+        "\"-90\"",
+    );
+    check(
+        "wrong_delay",
+        "delay_ms = 1.0",
+        "delay_ms = { normal = [1.0, 0.1] }",
+        "delay_ms = { normal",
+        "projections.inh_exc.delay_ms",
+        "{ normal = [1.0, 0.1] }",
+    );
+    check(
+        "short_pair",
+        "uniform = [-60.0, -50.0]",
+        "uniform = [-60.0]",
+        "uniform = [-60.0]",
+        "populations.exc.v_init_mv.uniform",
+        "[-60.0]",
+    );
+}
+
+#[test]
+fn more_inputs_than_neurons_without_multapses() {
+    let err = check(
+        "k_too_large",
+        "k = 5",
+        "k = 30",
+        "k = 30",
+        "projections.inh_exc.connect.k",
+        "30",
+    );
+    assert!(err.reason.contains("(20)"), "{err}");
+}
+
+#[test]
+fn one_to_one_size_mismatch() {
+    let err = check(
+        "one_to_one",
+        "{ rule = \"fixed_probability\", p = 0.02 }",
+        "{ rule = \"one_to_one\" }",
+        "rule = \"one_to_one\"",
+        "projections.exc_inh.connect.rule",
+        "\"one_to_one\"",
+    );
+    assert!(err.reason.contains("80") && err.reason.contains("20"), "{err}");
+}
+
+#[test]
+fn explicit_synapse_out_of_range() {
+    let err = check(
+        "explicit_out_of_range",
+        "[3, 79, 5.0, 0.2]",
+        "[3, 80, 5.0, 0.2]",
+        "[3, 80, 5.0, 0.2]",
+        "projections.input_exc.connect.synapses.1",
+        "[3, 80, 5, 0.2]",
+    );
+    assert!(err.reason.contains("out of range"), "{err}");
+    check(
+        "explicit_negative",
+        "[3, 79, 5.0, 0.2]",
+        "[-3, 79, 5.0, 0.2]",
+        "[-3, 79, 5.0, 0.2]",
+        "projections.input_exc.connect.synapses.1",
+        "[-3, 79, 5.0, 0.2]",
+    );
+}
+
+#[test]
+fn monitor_of_a_missing_population() {
+    check(
+        "monitor_spikes",
+        "spikes = { exc = \"all\", inh = [0, 1, 2] }",
+        "spikes = { exc = \"all\", ghost = [0, 1, 2] }",
+        "ghost = [0, 1, 2]",
+        "monitors.spikes.ghost",
+        "\"ghost\"",
+    );
+    check(
+        "monitor_state",
+        "population = \"exc\"",
+        "population = \"ghost\"",
+        "population = \"ghost\"",
+        "monitors.state.0.population",
+        "\"ghost\"",
+    );
+    check(
+        "monitor_neuron",
+        "neurons = [0, 1]",
+        "neurons = [0, 100]",
+        "neurons = [0, 100]",
+        "monitors.state.0.neurons",
+        "100",
+    );
+}
+
+#[test]
+fn delay_shorter_than_the_time_step() {
+    let err = check(
+        "short_delay",
+        "delay_ms = 1.0",
+        "delay_ms = 0.05",
+        "delay_ms = 0.05",
+        "projections.inh_exc.delay_ms",
+        "0.05",
+    );
+    assert!(err.reason.contains("one time step"), "{err}");
+}
+
+#[test]
+fn bad_overrides() {
+    // A path through a value.
+    let (err, file) = refuse("set_through_value", BASE, &["simulation.dt_ms.x=1"]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(BASE, "dt_ms = 0.1")),
+        "simulation.dt_ms.x",
+        "1",
+    );
+    assert!(err.reason.contains("--set simulation.dt_ms.x=1"), "{err}");
+
+    // A misspelt key: refused as unknown, at its table's line.
+    let (err, file) = refuse("set_unknown_key", BASE, &["simulation.dtms=0.2"]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(BASE, "[simulation]")),
+        "simulation.dtms",
+        "0.2",
+    );
+    assert!(
+        err.reason.contains("unknown field") && err.reason.contains("--set"),
+        "{err}"
+    );
+
+    // A path that does not exist at all: named as given, no line in the file.
+    let (err, file) = refuse("set_unknown_table", BASE, &["simulaton.dt_ms=0.2"]);
+    assert_error(&err, &file, None, "simulaton.dt_ms", "0.2");
+    assert!(err.reason.contains("--set simulaton.dt_ms=0.2"), "{err}");
+
+    // No `=`.
+    let (err, file) = refuse("set_no_value", BASE, &["simulation.dt_ms"]);
+    assert_error(&err, &file, None, "--set", "simulation.dt_ms");
+
+    // Empty key.
+    let (err, file) = refuse("set_empty_key", BASE, &["simulation..dt_ms=1"]);
+    assert_error(&err, &file, None, "--set", "simulation..dt_ms=1");
+
+    // A valid path with a bad value: the file's line of the field, and the override named.
+    let (err, file) = refuse("set_bad_value", BASE, &["simulation.dt_ms=-1"]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(BASE, "dt_ms = 0.1")),
+        "simulation.dt_ms",
+        "-1",
+    );
+    assert!(err.reason.contains("--set simulation.dt_ms=-1"), "{err}");
+
+    // A value that is not TOML becomes a string.
+    let (err, file) = refuse("set_not_toml", BASE, &["populations.exc.tau_m_ms=fast"]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(BASE, "tau_m_ms = 20.0")),
+        "populations.exc.tau_m_ms",
+        "\"fast\"",
+    );
+}
+
+#[test]
+fn good_overrides_apply() {
+    let network = experiment::parse(BASE, &["simulation.duration_ms=5".into(), "network.scale=2".into()]).unwrap();
+    assert_eq!(network.simulation.duration_ms, 5.0);
+    assert_eq!(network.scaled_size(&network.populations["exc"]), 160);
+}
+
+#[test]
+fn malformed_toml() {
+    let text = edit(BASE, "v_th_mv = -50.0", "v_th_mv = -50.0.0");
+    let (err, file) = refuse("syntax", &text, &[]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(&text, "-50.0.0")),
+        "populations.exc.v_th_mv",
+        "-50.0.0",
+    );
+    assert!(err.reason.contains("invalid TOML"), "{err}");
+
+    let text = edit(BASE, "v_th_mv = -50.0", "v_th_mv =");
+    let (err, file) = refuse("syntax_missing_value", &text, &[]);
+    assert_error(
+        &err,
+        &file,
+        Some(line_with(&text, "v_th_mv =")),
+        "populations.exc.v_th_mv",
+        "",
+    );
+
+    let text = edit(BASE, "[populations.inh]", "[populations.inh");
+    let (err, file) = refuse("syntax_header", &text, &[]);
+    assert_eq!(err.line, Some(line_with(&text, "[populations.inh")), "{err}");
+    assert_eq!(err.file.as_deref(), Some(file.as_str()));
+
+    let text = edit(BASE, "n = 20\n", "n = 20\nn = 21\n");
+    let (err, _) = refuse("duplicate_key", &text, &[]);
+    assert_eq!(err.line, Some(line_with(&text, "n = 21")), "{err}");
+}
+
+#[test]
+fn unreadable_file() {
+    let path = std::env::temp_dir().join("cognitron-bad-input-does-not-exist.toml");
+    let err = experiment::load(&path, &[]).unwrap_err();
+    assert_eq!(err.file.as_deref(), Some(path.display().to_string().as_str()));
+    assert!(err.to_string().contains("cannot read"), "{err}");
+}
+
+/// A validated model whose state overflows: two delta synapses of 1e308 mV
+/// into neuron 7 at once make its potential infinite.
+#[test]
+fn non_finite_state_stops_the_run() {
+    let text = r#"[simulation]
+dt_ms = 0.1
+duration_ms = 10.0
+
+[populations.source]
+model = "spike_times"
+n = 10
+spikes = [[7, 2.0]]
+
+[populations.exc]
+model = "lif"
+n = 10
+tau_m_ms = 20.0
+e_l_mv = 0.0
+v_th_mv = 20.0
+v_reset_mv = 10.0
+synapse = "delta"
+
+[projections.a]
+from = "source"
+to = "exc"
+connect = { rule = "one_to_one" }
+weight = 1e308
+
+[projections.b]
+from = "source"
+to = "exc"
+connect = { rule = "one_to_one" }
+weight = 1e308
+"#;
+    let network = experiment::parse(text, &[]).expect("finite parameters are valid");
+    let err = Simulation::build(&network).run(|_| {}).unwrap_err();
+    let SimulationError::NonFinite {
+        time_ms,
+        ref population,
+        neuron,
+        variable,
+        value,
+    } = err;
+    assert_eq!(population, "exc");
+    assert_eq!(neuron, 7);
+    assert_eq!(variable, "v");
+    assert!(!value.is_finite());
+    assert!((2.0..=2.3).contains(&time_ms), "t = {time_ms}");
+    let shown = err.to_string();
+    assert!(
+        shown.contains("neuron 7") && shown.contains("exc") && shown.contains("t = "),
+        "{shown}"
+    );
+}
+
+/// Through the builder API, bypassing validation: an infinite bias current.
+#[test]
+fn non_finite_state_from_the_builder() {
+    let lif = Lif {
+        i_bias_pa: f64::INFINITY,
+        synapse: SynapseModel::CurrentExp,
+        ..Lif::new(5, 20.0, -70.0, -50.0, -60.0)
+    };
+    let network = Network::new(0.1, 5.0, 1)
+        .lif("exc", lif)
+        .poisson("input", 3, 5.0)
+        .project(
+            "in",
+            "input",
+            "exc",
+            Connector::AllToAll { allow_autapses: true },
+            10.0,
+            0.1,
+        );
+    let err = validate::validate(&network).unwrap_err();
+    assert_eq!(err.field, "populations.exc.i_bias_pa");
+    assert_eq!(err.line, None);
+    match Simulation::build(&network).run(|_| {}) {
+        Err(SimulationError::NonFinite {
+            time_ms,
+            population,
+            neuron,
+            ..
+        }) => {
+            assert_eq!(population, "exc");
+            assert_eq!(neuron, 0);
+            assert!((0.05..0.15).contains(&time_ms), "t = {time_ms}");
+        }
+        Ok(_) => panic!("an infinite bias ran to the end"),
+    }
+}
