@@ -121,7 +121,7 @@ fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) ->
     }
     let result = result.with_context(|| format!("the run of {} stopped", path.display()))?;
     output::write_spikes(out, &result, csv)?;
-    output::write_traces(out, &result, csv)?;
+    output::write_traces(out, &result)?;
     if plots {
         plot::raster(&out.join("raster.png"), &result).context("cannot draw raster.png")?;
         if !result.traces.is_empty() {

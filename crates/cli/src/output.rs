@@ -6,8 +6,8 @@
 //! threshold) and `neuron` (little-endian u32, index within the population),
 //! in time order (`numpy.load(path)["t_ms"]`). With `--csv` also
 //! `spikes_<population>.csv` (`t_ms,neuron`).
-//! Traces: `traces.csv` (`population,variable,neuron,t_ms,value`), with `--csv`
-//! or whenever a state monitor is set.
+//! Traces: `traces.csv` (`population,variable,neuron,t_ms,value`) whenever a
+//! state monitor is set.
 
 use anyhow::{Context, Result};
 use cognitron_core::{Network, RunResult};
@@ -16,79 +16,98 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Streams a file through `fill` into a temporary name, syncs it, then
+/// renames it into place (large spike files are never held in memory twice).
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let tmp = path.with_extension(format!(
         "{}.partial",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(bytes)
-        .and_then(|_| file.sync_all())
+    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    fill(&mut writer)
+        .and_then(|_| writer.flush())
+        .and_then(|_| writer.get_ref().sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
-/// NumPy `.npy` (format 1.0) bytes of a structured array `(t_ms f8, neuron u4)`.
-pub fn spikes_npy(times_ms: &[f64], neurons: &[u32]) -> Vec<u8> {
+/// Writes a NumPy `.npy` (format 1.0) structured array `(t_ms f8, neuron u4)`.
+pub fn write_spikes_npy(w: &mut dyn Write, steps: &[u32], neurons: &[u32], dt_ms: f64) -> std::io::Result<()> {
     let mut header = format!(
         "{{'descr': [('t_ms', '<f8'), ('neuron', '<u4')], 'fortran_order': False, 'shape': ({},), }}",
-        times_ms.len()
+        steps.len()
     );
     // Magic (6) + version (2) + header length (2) + header, padded to 64 bytes.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let mut bytes = Vec::with_capacity(10 + header.len() + times_ms.len() * 12);
-    bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    for (t, i) in times_ms.iter().zip(neurons) {
-        bytes.extend_from_slice(&t.to_le_bytes());
-        bytes.extend_from_slice(&i.to_le_bytes());
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(header.len() as u16).to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    for (&s, &i) in steps.iter().zip(neurons) {
+        w.write_all(&(s as f64 * dt_ms).to_le_bytes())?;
+        w.write_all(&i.to_le_bytes())?;
     }
-    bytes
+    Ok(())
+}
+
+/// Decimal places that show every multiple of `dt_ms` exactly (at most 9).
+fn decimals(dt_ms: f64) -> usize {
+    (0..9)
+        .find(|&p| {
+            let scaled = dt_ms * 10f64.powi(p as i32);
+            (scaled - scaled.round()).abs() < 1e-9 * scaled.max(1.0)
+        })
+        .unwrap_or(9)
 }
 
 pub fn write_spikes(out: &Path, result: &RunResult, csv: bool) -> Result<()> {
+    let dt = result.dt_ms;
     for p in result.populations.iter().filter(|p| p.recorded) {
-        let times: Vec<f64> = p.spike_steps.iter().map(|&s| s as f64 * result.dt_ms).collect();
-        write_atomic(
-            &out.join(format!("spikes_{}.npy", p.name)),
-            &spikes_npy(&times, &p.spike_neurons),
-        )?;
+        write_atomic_with(&out.join(format!("spikes_{}.npy", p.name)), |w| {
+            write_spikes_npy(w, &p.spike_steps, &p.spike_neurons, dt)
+        })?;
         if csv {
-            let mut text = String::with_capacity(times.len() * 16 + 16);
-            text.push_str("t_ms,neuron\n");
-            for (t, i) in times.iter().zip(&p.spike_neurons) {
-                text.push_str(&format!("{t:.1},{i}\n"));
-            }
-            write_atomic(&out.join(format!("spikes_{}.csv", p.name)), text.as_bytes())?;
+            let places = decimals(dt);
+            write_atomic_with(&out.join(format!("spikes_{}.csv", p.name)), |w| {
+                writeln!(w, "t_ms,neuron")?;
+                for (&s, i) in p.spike_steps.iter().zip(&p.spike_neurons) {
+                    writeln!(w, "{:.places$},{i}", s as f64 * dt)?;
+                }
+                Ok(())
+            })?;
         }
     }
     Ok(())
 }
 
-pub fn write_traces(out: &Path, result: &RunResult, _csv: bool) -> Result<()> {
+pub fn write_traces(out: &Path, result: &RunResult) -> Result<()> {
     if result.traces.is_empty() {
         return Ok(());
     }
-    let mut text = String::from("population,variable,neuron,t_ms,value\n");
-    for trace in &result.traces {
-        let k = trace.neurons.len();
-        for (s, t) in trace.times_ms.iter().enumerate() {
-            for (i, neuron) in trace.neurons.iter().enumerate() {
-                text.push_str(&format!(
-                    "{},{},{},{:.4},{}\n",
-                    trace.population,
-                    trace.variable,
-                    neuron,
-                    t,
-                    trace.values[s * k + i]
-                ));
+    let places = decimals(result.dt_ms);
+    write_atomic_with(&out.join("traces.csv"), |w| {
+        writeln!(w, "population,variable,neuron,t_ms,value")?;
+        for trace in &result.traces {
+            let k = trace.neurons.len();
+            for (s, t) in trace.times_ms.iter().enumerate() {
+                for (i, neuron) in trace.neurons.iter().enumerate() {
+                    let value = trace.values[s * k + i];
+                    writeln!(
+                        w,
+                        "{},{},{neuron},{t:.places$},{value}",
+                        trace.population, trace.variable
+                    )?;
+                }
             }
         }
-    }
-    write_atomic(&out.join("traces.csv"), text.as_bytes())
+        Ok(())
+    })
 }
 
 /// Peak resident memory of this process (MiB), from /proc.
