@@ -449,19 +449,24 @@ def ratio_markdown(results):
     return "\n".join(lines)
 
 
-def write_json_atomic(path, obj):
+def write_text_atomic(path, text):
+    """Writes `text` to a temporary file beside `path`, then renames it into place."""
     path = os.path.abspath(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp_" + os.path.basename(path) + "_",
                                dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
+            f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path, obj):
+    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
 def main():

@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
@@ -129,28 +128,13 @@ def render(doc, json_path):
     return "\n".join(L)
 
 
-def write_atomic(path, text):
-    path = os.path.abspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_" + os.path.basename(path) + "_",
-                               dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", help="file written by bench_vs_brian2.py --json-out")
     ap.add_argument("--out", default=DEFAULT_OUT, help="default: bench/RESULTS.md")
     a = ap.parse_args()
     doc = load(a.json)
-    write_atomic(a.out, render(doc, a.json))
+    bench.write_text_atomic(a.out, render(doc, a.json))
     print(f"wrote {a.out} ({len(doc['results'])} rows)")
 
 
