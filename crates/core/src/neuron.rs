@@ -22,9 +22,8 @@ pub struct LifKernel {
     /// exp(-dt / tau_syn).
     pub p11_exc: f64,
     pub p11_inh: f64,
-    /// Change of v over a step from the bias current alone (mV).
-    pub bias_step: f64,
-    /// `e_l (1 - p22) + bias_step`: v' = v p22 + v_const + synaptic terms.
+    /// Where v would go in one step from 0 mV without synaptic input:
+    /// `(e_l + R i_bias)(1 - p22)`, so that v' = v p22 + v_const + synaptic terms.
     pub v_const: f64,
     /// Conductance model: leak conductance (nS), dt / C (ms/pF), reversal potentials, bias (pA).
     pub g_l: f64,
@@ -72,8 +71,7 @@ impl LifKernel {
             p21_inh: current_to_voltage(dt, lif.tau_m_ms, lif.tau_inh_ms, lif.c_m_pf),
             p11_exc: (-dt / lif.tau_exc_ms).exp(),
             p11_inh: (-dt / lif.tau_inh_ms).exp(),
-            bias_step: lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf * (1.0 - p22),
-            v_const: lif.e_l_mv * (1.0 - p22) + lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf * (1.0 - p22),
+            v_const: (lif.e_l_mv + lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf) * (1.0 - p22),
             g_l: lif.c_m_pf / lif.tau_m_ms,
             dt_over_c: dt / lif.c_m_pf,
             e_exc: lif.e_exc_mv,
