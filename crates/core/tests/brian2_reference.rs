@@ -18,6 +18,8 @@ use cognitron_core::{experiment, Simulation};
 use serde_json::Value;
 use std::path::PathBuf;
 
+mod common;
+
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
 }
@@ -114,18 +116,5 @@ fn single_precision_cuba_and_coba_match_brian2() {
 /// Fig. 8 J = 0.2 mV, so the test sets J back to 0.1 mV.
 #[test]
 fn brunel_j01_matches_brian2() {
-    compare(
-        "brunel",
-        "experiments/brunel.toml",
-        &[
-            "projections.exc_exc.weight=0.1",
-            "projections.exc_inh.weight=0.1",
-            "projections.inh_exc.weight=-0.5",
-            "projections.inh_inh.weight=-0.5",
-            "populations.exc.external.weight=0.1",
-            "populations.inh.external.weight=0.1",
-            "populations.exc.external.rate_hz=20",
-            "populations.inh.external.rate_hz=20",
-        ],
-    );
+    compare("brunel", "experiments/brunel.toml", &common::BRUNEL_J01);
 }
