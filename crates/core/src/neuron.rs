@@ -22,6 +22,9 @@ pub struct LifKernel {
     /// exp(-dt / tau_syn).
     pub p11_exc: f64,
     pub p11_inh: f64,
+    /// dt / tau_syn: the synaptic variables decay by exp(-k dt / tau_syn) in k steps.
+    pub decay_rate_exc: f64,
+    pub decay_rate_inh: f64,
     /// Where v would go in one step from 0 mV without synaptic input:
     /// `(e_l + R i_bias)(1 - p22)`, so that v' = v p22 + v_const + synaptic terms.
     pub v_const: f64,
@@ -71,6 +74,8 @@ impl LifKernel {
             p21_inh: current_to_voltage(dt, lif.tau_m_ms, lif.tau_inh_ms, lif.c_m_pf),
             p11_exc: (-dt / lif.tau_exc_ms).exp(),
             p11_inh: (-dt / lif.tau_inh_ms).exp(),
+            decay_rate_exc: dt / lif.tau_exc_ms,
+            decay_rate_inh: dt / lif.tau_inh_ms,
             v_const: (lif.e_l_mv + lif.i_bias_pa * lif.tau_m_ms / lif.c_m_pf) * (1.0 - p22),
             g_l: lif.c_m_pf / lif.tau_m_ms,
             dt_over_c: dt / lif.c_m_pf,
@@ -155,13 +160,35 @@ impl Real for f32 {
     }
 }
 
+/// Below this the stored synaptic variables are rescaled (see `LifState::g_exc`):
+/// every ~2,000 steps for tau_syn = 5 ms and dt = 0.1 ms, and stored values stay
+/// within 1e18 of the true ones, far inside even f32's range.
+const RESCALE_BELOW: f64 = 1e-18;
+
 /// State of one chunk of LIF neurons, struct-of-arrays.
 #[derive(Debug, Clone)]
 pub struct LifState<R: Real> {
     pub v: Vec<R>,
-    /// Synaptic current (pA) or conductance (nS); unused for delta synapses.
+    /// Synaptic current (pA) or conductance (nS), unused for delta synapses,
+    /// stored undecayed: the true value is `g_exc[j] * decay_exc`, where the
+    /// shared factor `decay_exc` = exp(-(steps since `epoch`) dt / tau_exc).
+    /// The decay of every neuron's synaptic variable is then one scalar per
+    /// step instead of a write of the whole array, so the update only writes
+    /// v: a third of the memory traffic it had (the update is memory-bound).
+    /// Inputs are added divided by the factor; when it gets small, the arrays
+    /// are rescaled to true values and `epoch` restarts.
     pub g_exc: Vec<R>,
     pub g_inh: Vec<R>,
+    /// Step at which the stored synaptic values were last the true ones.
+    epoch: u64,
+    /// Step the state is at: the next update advances it from this step.
+    now: u64,
+    /// The factors turning stored into true synaptic values at step `now`,
+    /// and their inverses for the inputs added in this step.
+    decay_exc: f64,
+    decay_inh: f64,
+    input_scale_exc: R,
+    input_scale_inh: R,
     /// First step in which each neuron integrates again after a spike.
     pub free_from: Vec<u64>,
     /// Neurons clamped at reset, with their `free_from`, oldest first. All
@@ -204,6 +231,12 @@ impl<R: Real> LifState<R> {
             g_exc: convert(g_exc),
             g_inh: convert(g_inh),
             free_from: vec![0; len],
+            epoch: 0,
+            now: 0,
+            decay_exc: 1.0,
+            decay_inh: 1.0,
+            input_scale_exc: R::from_f64(1.0),
+            input_scale_inh: R::from_f64(1.0),
             clamped: std::collections::VecDeque::new(),
             ring_exc: vec![R::ZERO; slots * len],
             ring_inh: vec![R::ZERO; slots * len],
@@ -219,14 +252,54 @@ impl<R: Real> LifState<R> {
         self.v.is_empty()
     }
 
-    /// Values of `v`, `g_exc` or `g_inh`.
-    pub fn variable(&self, name: &str) -> &[R] {
+    /// The stored values of `v`, `g_exc` or `g_inh` and the factor that
+    /// turns them into true values.
+    fn variable(&self, name: &str) -> (&[R], f64) {
         match name {
-            "v" => &self.v,
-            "g_exc" => &self.g_exc,
-            "g_inh" => &self.g_inh,
+            "v" => (&self.v, 1.0),
+            "g_exc" => (&self.g_exc, self.decay_exc),
+            "g_inh" => (&self.g_inh, self.decay_inh),
             _ => panic!("unknown state variable `{name}`"),
         }
+    }
+
+    /// True value of `v`, `g_exc` or `g_inh` of neuron `j`.
+    pub fn value(&self, name: &str, j: usize) -> f64 {
+        let (values, factor) = self.variable(name);
+        values[j].to_f64() * factor
+    }
+
+    /// True values of `v`, `g_exc` or `g_inh`.
+    pub fn values(&self, name: &str) -> Vec<f64> {
+        let (values, factor) = self.variable(name);
+        values.iter().map(|x| x.to_f64() * factor).collect()
+    }
+
+    fn set_time(&mut self, k: &LifKernel, step: u64) {
+        self.now = step;
+        // From the step count, not by repeated multiplication: no drift.
+        let elapsed = (step - self.epoch) as f64;
+        self.decay_exc = (-k.decay_rate_exc * elapsed).exp();
+        self.decay_inh = (-k.decay_rate_inh * elapsed).exp();
+    }
+
+    /// Sets the decay factors for step `step` (rescaling the stored
+    /// synaptic values when they get small). Call before adding this step's
+    /// inputs.
+    pub fn begin_step(&mut self, k: &LifKernel, step: u64) {
+        if step != self.now {
+            self.set_time(k, step);
+        }
+        if self.decay_exc.min(self.decay_inh) < RESCALE_BELOW {
+            let (de, di) = (R::from_f64(self.decay_exc), R::from_f64(self.decay_inh));
+            self.g_exc.iter_mut().for_each(|g| *g = *g * de);
+            self.g_inh.iter_mut().for_each(|g| *g = *g * di);
+            self.epoch = step;
+            self.decay_exc = 1.0;
+            self.decay_inh = 1.0;
+        }
+        self.input_scale_exc = R::from_f64(1.0 / self.decay_exc);
+        self.input_scale_inh = R::from_f64(1.0 / self.decay_inh);
     }
 
     /// Applies an input due in the current step: a jump of v (delta
@@ -239,10 +312,22 @@ impl<R: Real> LifState<R> {
                 self.v[j] += w;
             }
         } else if exc {
-            self.g_exc[j] += w;
+            self.g_exc[j] += w * self.input_scale_exc;
         } else {
-            self.g_inh[j] += w;
+            self.g_inh[j] += w * self.input_scale_inh;
         }
+    }
+
+    /// Starts loading the variable that `add_input` will change.
+    #[inline(always)]
+    pub fn prefetch_input(&self, delta: bool, exc: bool, j: usize) {
+        crate::prefetch(if delta {
+            &self.v[j]
+        } else if exc {
+            &self.g_exc[j]
+        } else {
+            &self.g_inh[j]
+        });
     }
 
     /// Adds an input due in a later step (`arrival_step`, less than `slots`
@@ -270,6 +355,7 @@ impl<R: Real> LifState<R> {
     // `!(v < v_th)` is meant: it is true for NaN as well as for a crossing.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn update(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
+        self.begin_step(k, step);
         let len = self.v.len();
         let delta = k.synapse == SynapseModel::Delta;
         if self.slots > 0 {
@@ -283,9 +369,10 @@ impl<R: Real> LifState<R> {
                     self.v[j] += input;
                 }
             } else {
+                let (se, si) = (self.input_scale_exc, self.input_scale_inh);
                 for j in 0..len {
-                    self.g_exc[j] += in_exc[j];
-                    self.g_inh[j] += in_inh[j];
+                    self.g_exc[j] += in_exc[j] * se;
+                    self.g_inh[j] += in_inh[j] * si;
                 }
             }
             in_exc.fill(R::ZERO);
@@ -300,9 +387,10 @@ impl<R: Real> LifState<R> {
             }
         }
         let c = |x: f64| R::from_f64(x);
-        let (p22, v_const, p11_exc, p11_inh) = (c(k.p22), c(k.v_const), c(k.p11_exc), c(k.p11_inh));
+        let (p22, v_const) = (c(k.p22), c(k.v_const));
         let (v_th, v_reset) = (c(k.v_th), c(k.v_reset));
-        let (v, ge, gi) = (&mut self.v[..len], &mut self.g_exc[..len], &mut self.g_inh[..len]);
+        let (decay_exc, decay_inh) = (self.decay_exc, self.decay_inh);
+        let (v, ge, gi) = (&mut self.v[..len], &self.g_exc[..len], &self.g_inh[..len]);
         match k.synapse {
             SynapseModel::Delta => {
                 for x in v.iter_mut() {
@@ -310,26 +398,25 @@ impl<R: Real> LifState<R> {
                 }
             }
             SynapseModel::CurrentExp => {
-                let (p21_exc, p21_inh) = (c(k.p21_exc), c(k.p21_inh));
+                // The stored currents' decay factors folded into the propagators.
+                let (p21_exc, p21_inh) = (c(k.p21_exc * decay_exc), c(k.p21_inh * decay_inh));
                 for j in 0..len {
-                    let (ie, ii) = (ge[j], gi[j]);
-                    ge[j] = ie * p11_exc;
-                    gi[j] = ii * p11_inh;
                     // Three fused multiply-adds per neuron.
-                    v[j] = v[j].mul_add(p22, ie.mul_add(p21_exc, ii.mul_add(p21_inh, v_const)));
+                    v[j] = v[j].mul_add(p22, ge[j].mul_add(p21_exc, gi[j].mul_add(p21_inh, v_const)));
                 }
             }
             SynapseModel::ConductanceExp => {
                 let (g_l, leak_drive) = (c(k.g_l), c(k.g_l * k.e_l + k.i_bias));
-                let (e_exc, e_inh, minus_dt_over_c) = (c(k.e_exc), c(k.e_inh), c(-k.dt_over_c));
+                let minus_dt_over_c = c(-k.dt_over_c);
+                // The stored conductances' decay factors folded into the coefficients.
+                let (drive_exc, drive_inh) = (c(k.e_exc * decay_exc), c(k.e_inh * decay_inh));
+                let (decay_exc, decay_inh) = (c(decay_exc), c(decay_inh));
                 for j in 0..len {
                     let (gej, gij) = (ge[j], gi[j]);
-                    ge[j] = gej * p11_exc;
-                    gi[j] = gij * p11_inh;
                     // Exponential Euler: with the conductances held over the
                     // step, v relaxes exactly towards their weighted reversal.
-                    let g_total = g_l + gej + gij;
-                    let v_inf = (leak_drive + gej * e_exc + gij * e_inh) / g_total;
+                    let g_total = gej.mul_add(decay_exc, gij.mul_add(decay_inh, g_l));
+                    let v_inf = gej.mul_add(drive_exc, gij.mul_add(drive_inh, leak_drive)) / g_total;
                     v[j] = v_inf + (v[j] - v_inf) * (minus_dt_over_c * g_total).exp_negative();
                 }
             }
@@ -364,14 +451,16 @@ impl<R: Real> LifState<R> {
                 }
             }
         }
+        self.set_time(k, step + 1);
         finite
     }
 
     /// First non-finite variable, for the error report.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("v", &self.v), ("g_exc", &self.g_exc), ("g_inh", &self.g_inh)] {
+        for name in ["v", "g_exc", "g_inh"] {
+            let (values, factor) = self.variable(name);
             if let Some((j, &x)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Some((j, name, x.to_f64()));
+                return Some((j, name, x.to_f64() * factor));
             }
         }
         None
@@ -388,15 +477,15 @@ pub enum LifChunk {
 impl LifChunk {
     pub fn value(&self, variable: &str, j: usize) -> f64 {
         match self {
-            LifChunk::Double(s) => s.variable(variable)[j],
-            LifChunk::Single(s) => s.variable(variable)[j] as f64,
+            LifChunk::Double(s) => s.value(variable, j),
+            LifChunk::Single(s) => s.value(variable, j),
         }
     }
 
     pub fn values(&self, variable: &str) -> Vec<f64> {
         match self {
-            LifChunk::Double(s) => s.variable(variable).to_vec(),
-            LifChunk::Single(s) => s.variable(variable).iter().map(|&x| x as f64).collect(),
+            LifChunk::Double(s) => s.values(variable),
+            LifChunk::Single(s) => s.values(variable),
         }
     }
 

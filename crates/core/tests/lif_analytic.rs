@@ -176,8 +176,8 @@ struct Case {
 
 /// One source spike at T_SPIKE into several single-neuron populations, each
 /// with a closed-form response.
-fn psp_network(dt: f64) -> (Network, Vec<Case>) {
-    let mut net = Network::new(dt, 80.0, 1).spike_times("src", 1, vec![(0, T_SPIKE)]);
+fn psp_network(dt: f64, t_spike: f64) -> (Network, Vec<Case>) {
+    let mut net = Network::new(dt, t_spike + 75.0, 1).spike_times("src", 1, vec![(0, t_spike)]);
     let mut cases = Vec::new();
     let explicit = |w: f64, d: f64| Connector::Explicit {
         synapses: vec![(0, 0, w, d)],
@@ -271,11 +271,54 @@ fn psp_network(dt: f64) -> (Network, Vec<Case>) {
 
 #[test]
 fn postsynaptic_potentials_are_exact_at_grid_points() {
+    check_psps(T_SPIKE);
+}
+
+/// The same PSPs 600 ms into a run: the engine stores synaptic variables
+/// undecayed and rescales them every few hundred ms (every 207 ms for
+/// tau = 5 ms), so these inputs arrive after two rescales and their PSPs
+/// span a third (at 621.9 ms for dt = 0.1, 621.75 ms for dt = 0.05).
+#[test]
+fn postsynaptic_potentials_stay_exact_across_synaptic_rescaling() {
+    check_psps(600.0);
+}
+
+/// A 100 pA current jump at 600 ms decays as 100 e^{-t / 5 ms}, within
+/// rounding, before and after the synaptic arrays are rescaled.
+#[test]
+fn synaptic_current_decays_exactly_across_rescaling() {
+    let (t_spike, dt) = (600.0, 0.1);
+    let (net, _) = psp_network(dt, t_spike);
+    let net = net.record_state("cur_direct", &["g_exc"], &[0]);
+    let result = run(&net);
+    let trace = result
+        .traces
+        .iter()
+        .find(|t| t.population == "cur_direct" && t.variable == "g_exc")
+        .expect("g_exc trace");
+    let onset = (t_spike / dt).round() as usize + 1;
+    let mut checked = 0;
+    for (k, (&t, &g)) in trace.times_ms.iter().zip(&trace.values).enumerate() {
+        if k < onset {
+            assert_eq!(g, 0.0, "g_exc moved before the input (t = {t} ms)");
+        } else {
+            let want = 100.0 * (-((k + 1 - onset) as f64) * dt / 5.0).exp();
+            assert!(
+                (g - want).abs() <= 1e-12 * 100.0,
+                "t = {t} ms: g_exc {g} pA, expected {want}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 700);
+}
+
+fn check_psps(t_spike: f64) {
     let mut at_dt = Vec::new();
     for dt in [0.1, 0.05] {
-        let (net, cases) = psp_network(dt);
+        let (net, cases) = psp_network(dt, t_spike);
         let result = run(&net);
-        let spike_step = (T_SPIKE / dt).round() as u64;
+        let spike_step = (t_spike / dt).round() as u64;
         let mut traces = Vec::new();
         for c in &cases {
             let onset = spike_step + (c.delay_ms / dt).round() as u64;
