@@ -98,8 +98,11 @@ def render(doc, json_path):
     L.append("")
     L.append("## Ratios")
     L.append("")
-    L.append("One line per cognitron run, against the fastest Brian2 run (its thread count in "
-             "*b2 threads*) at the same model, N, T and precision. cog bytes/syn = summary.json "
+    L.append("One line per cognitron run at the same model, N, T and precision as Brian2: "
+             "*b2/cog same threads* against the Brian2 run with the same thread count (the "
+             "issue's criterion), *b2best/cog* against the fastest Brian2 run over thread counts "
+             "(its thread count in *b2 threads*; stricter, since Brian2's 2-thread OpenMP run is "
+             "often the slower one). cog bytes/syn = summary.json "
              "`bytes_per_synapse` (synapse storage / number of synapses).")
     L.append("")
     L.append(bench.ratio_markdown(results))
