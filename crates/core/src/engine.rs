@@ -18,7 +18,7 @@
 use crate::connect::{self, chunk_ranges, BuildContext, SynapseTable};
 use crate::error::SimulationError;
 use crate::model::{Network, NeuronSelection, Population, Precision, Receptor, SynapseModel};
-use crate::neuron::{LifChunk, LifKernel, LifState, Real};
+use crate::neuron::{LifChunk, LifKernel, LifState, NeuronChunk, Real};
 use crate::rng::{open_unit, stream, Purpose, Stream};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -30,6 +30,8 @@ const PARALLEL_MIN_NEURONS: usize = 6_000;
 #[derive(Debug, Clone)]
 enum Kernel {
     Lif(LifKernel),
+    /// Any other neuron model: its chunks carry their compiled parameters.
+    Model,
     Poisson {
         /// (first step, spike probability per step), in time order.
         schedule: Vec<(u64, f64)>,
@@ -37,11 +39,20 @@ enum Kernel {
     SpikeTimes,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum ChunkState {
     Lif(LifChunk),
-    Poisson { cursor: usize },
-    SpikeTimes { events: Vec<(u64, u32)>, cursor: usize },
+    Model {
+        neurons: Box<dyn NeuronChunk>,
+        delayed: DelayedInput,
+    },
+    Poisson {
+        cursor: usize,
+    },
+    SpikeTimes {
+        events: Vec<(u64, u32)>,
+        cursor: usize,
+    },
 }
 
 /// Spike statistics of one neuron, kept online so that rates and CVs need no
@@ -84,7 +95,55 @@ struct DeliveryScratch {
     targets: Vec<u16>,
 }
 
-#[derive(Debug, Clone)]
+/// Inputs of a `NeuronChunk` due in later steps (delays of two steps or
+/// more): `slots` rows of `len` neurons per receptor, row `t % slots` due in
+/// step `t`.
+#[derive(Debug)]
+struct DelayedInput {
+    slots: usize,
+    exc: Vec<f64>,
+    inh: Vec<f64>,
+}
+
+impl DelayedInput {
+    fn new(slots: usize, len: usize) -> Self {
+        DelayedInput {
+            slots,
+            exc: vec![0.0; slots * len],
+            inh: vec![0.0; slots * len],
+        }
+    }
+
+    fn add(&mut self, exc: bool, arrival_step: u64, j: usize, len: usize, w: f64) {
+        let at = (arrival_step % self.slots as u64) as usize * len + j;
+        if exc {
+            self.exc[at] += w;
+        } else {
+            self.inh[at] += w;
+        }
+    }
+
+    /// Hands the inputs due in `step` to the neurons and clears their row.
+    fn release(&mut self, step: u64, neurons: &mut dyn NeuronChunk) {
+        if self.slots == 0 {
+            return;
+        }
+        let len = neurons.len();
+        let row = (step % self.slots as u64) as usize * len..((step % self.slots as u64) as usize + 1) * len;
+        for (j, (e, i)) in self.exc[row.clone()].iter_mut().zip(&mut self.inh[row]).enumerate() {
+            if *e != 0.0 {
+                neurons.add_input(true, j, *e);
+                *e = 0.0;
+            }
+            if *i != 0.0 {
+                neurons.add_input(false, j, *i);
+                *i = 0.0;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
 struct Chunk {
     population: usize,
     /// Index of this chunk within its population.
@@ -301,6 +360,7 @@ impl Simulation {
                     }
                 }
                 Population::SpikeTimes(_) => Kernel::SpikeTimes,
+                _ => Kernel::Model,
             };
             let first = chunks.len();
             for (ci, range) in chunk_ranges(n).into_iter().enumerate() {
@@ -322,6 +382,13 @@ impl Simulation {
                         events.dedup();
                         ChunkState::SpikeTimes { events, cursor: 0 }
                     }
+                    model => ChunkState::Model {
+                        neurons: model
+                            .neuron_spec()
+                            .expect("a neuron model")
+                            .build(range.len, dt, &mut init_rng),
+                        delayed: DelayedInput::new(slots, range.len),
+                    },
                 };
                 chunks.push(Chunk {
                     population: pi,
@@ -465,10 +532,12 @@ impl Simulation {
             self.chunks.iter_mut().for_each(|c| c.step(&view));
         }
         if let Some(chunk) = self.chunks.iter().find(|c| c.fault) {
-            let ChunkState::Lif(state) = &chunk.state else {
-                unreachable!("only neurons have state")
+            let first = match &chunk.state {
+                ChunkState::Lif(state) => state.first_non_finite(),
+                ChunkState::Model { neurons, .. } => neurons.first_non_finite(),
+                _ => unreachable!("only neurons have state"),
             };
-            let (j, variable, value) = state.first_non_finite().unwrap_or((0, "v", f64::NAN));
+            let (j, variable, value) = first.unwrap_or((0, "v", f64::NAN));
             return Err(SimulationError::NonFinite {
                 time_ms: (self.step + 1) as f64 * self.dt_ms,
                 population: self.populations[chunk.population].name.clone(),
@@ -512,10 +581,11 @@ impl Simulation {
             for &i in &recorder.neurons {
                 let chunk = &self.chunks[population.chunks.start + i as usize / connect::chunk_len(population.n)];
                 let j = i as usize - chunk.start;
-                let ChunkState::Lif(state) = &chunk.state else {
-                    unreachable!("validated")
-                };
-                recorder.values.push(state.value(&recorder.variable, j));
+                recorder.values.push(match &chunk.state {
+                    ChunkState::Lif(state) => state.value(&recorder.variable, j),
+                    ChunkState::Model { neurons, .. } => neurons.value(&recorder.variable, j),
+                    _ => unreachable!("validated"),
+                });
             }
         }
     }
@@ -529,11 +599,10 @@ impl Simulation {
             .expect("population");
         self.chunks[p.chunks.clone()]
             .iter()
-            .flat_map(|c| {
-                let ChunkState::Lif(state) = &c.state else {
-                    panic!("not a neuron population")
-                };
-                state.values(variable)
+            .flat_map(|c| match &c.state {
+                ChunkState::Lif(state) => state.values(variable),
+                ChunkState::Model { neurons, .. } => (0..c.len).map(|j| neurons.value(variable, j)).collect(),
+                _ => panic!("not a neuron population"),
             })
             .collect()
     }
@@ -656,6 +725,15 @@ impl Chunk {
                     LifChunk::Single(state) => step_lif(state, kernel, index, population, view, rng, out, scratch),
                 };
                 self.fault = !finite;
+                self.record_spikes(view.step);
+            }
+            (ChunkState::Model { neurons, delayed }, Kernel::Model) => {
+                neurons.begin_step(view.step);
+                if view.step > 0 {
+                    deliver_to_model(neurons.as_mut(), delayed, self.index, population, view);
+                }
+                delayed.release(view.step, neurons.as_mut());
+                self.fault = !neurons.update(view.step, &mut self.rng, &mut self.out);
                 self.record_spikes(view.step);
             }
             (ChunkState::Poisson { cursor }, Kernel::Poisson { schedule }) => {
@@ -825,5 +903,44 @@ fn deliver_batched<R: Real>(
     }
     for &t in &scratch.targets {
         state.add_input(delta, exc, t as usize, weight, view.step);
+    }
+}
+
+/// Adds the spikes of the previous step to a chunk of a `NeuronChunk` model:
+/// directly when due now, otherwise into its delayed-input rows.
+fn deliver_to_model(
+    neurons: &mut dyn NeuronChunk,
+    delayed: &mut DelayedInput,
+    chunk_index: usize,
+    population: &PopulationInfo,
+    view: &StepView,
+) {
+    let emitted = view.step - 1;
+    let len = neurons.len();
+    for &pi in &population.incoming {
+        let table = &view.tables[pi];
+        let source = &view.populations[view.projections[pi].from];
+        for spikes in &view.previous[source.chunks.clone()] {
+            for &pre in spikes {
+                for i in table.segment(pre as usize, chunk_index) {
+                    let d = if table.delays.is_empty() {
+                        table.delay_steps
+                    } else {
+                        table.delays[i]
+                    } as u64;
+                    let w = if table.weights.is_empty() {
+                        table.weight
+                    } else {
+                        table.weights[i] as f64
+                    };
+                    let t = table.targets[i] as usize;
+                    if d == 1 {
+                        neurons.add_input(table.exc, t, w);
+                    } else {
+                        delayed.add(table.exc, emitted + d, t, len, w);
+                    }
+                }
+            }
+        }
     }
 }

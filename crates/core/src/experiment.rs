@@ -16,7 +16,7 @@
 //! says so.
 
 use crate::error::ModelError;
-use crate::model::Network;
+use crate::model::{model_fields, FieldKind, FieldSpec, Network, INPUT_MODELS, NEURON_MODELS};
 use crate::validate::validate;
 use std::path::Path;
 use toml_edit::{Item, TableLike, Value};
@@ -693,8 +693,12 @@ pub fn check_schema(root: &toml_edit::Table) -> Result<(), ModelError> {
 }
 
 fn check_population(p: &Table) -> Checked {
-    let model = p.need("model")?.one_of(&["lif", "poisson", "spike_times"])?;
+    let models: Vec<&str> = NEURON_MODELS.iter().chain(INPUT_MODELS).copied().collect();
+    let model = p.need("model")?.one_of(&models)?;
     let context = format!(" for model = \"{model}\"");
+    if let Some(fields) = model_fields(model) {
+        return check_fields(p, &fields, &context);
+    }
     match model {
         "lif" => {
             p.only(
@@ -770,6 +774,28 @@ fn check_population(p: &Table) -> Checked {
                     }
                 })?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a table against a model's field list: no unknown fields, the
+/// required ones present, each of its kind.
+fn check_fields(p: &Table, fields: &[&FieldSpec], context: &str) -> Checked {
+    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    p.only(&names, context)?;
+    for field in fields {
+        if field.required {
+            p.need(field.name)?;
+        }
+        match field.kind {
+            FieldKind::Number => p.number(field.name)?,
+            FieldKind::Integer => p.integer(field.name, i64::MAX)?,
+            FieldKind::Bool => p.booleans(&[field.name])?,
+            FieldKind::Text => p.string(field.name)?,
+            FieldKind::Init => p.with(field.name, |f| f.distribution(true, true))?,
+            FieldKind::Choice(options) => p.one_of(field.name, options)?,
+            FieldKind::Any => {}
         }
     }
     Ok(())

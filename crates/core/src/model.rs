@@ -7,6 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
+use crate::neuron::{Izhikevich, NeuronSpec};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -93,9 +94,16 @@ impl NetworkSpec {
 #[serde(tag = "model", rename_all = "snake_case")]
 pub enum Population {
     Lif(Lif),
+    Izhikevich(Izhikevich),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
+
+/// The `model` names of input populations.
+pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
+
+/// The `model` names of neuron populations.
+pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich"];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -103,13 +111,135 @@ impl Population {
             Population::Lif(p) => p.n,
             Population::Poisson(p) => p.n,
             Population::SpikeTimes(p) => p.n,
+            other => other.neuron_spec().expect("a neuron model").size(),
         }
     }
 
     pub fn is_input(&self) -> bool {
-        !matches!(self, Population::Lif(_))
+        matches!(self, Population::Poisson(_) | Population::SpikeTimes(_))
+    }
+
+    /// The description of a neuron model other than LIF; None for LIF and inputs.
+    pub fn neuron_spec(&self) -> Option<&dyn NeuronSpec> {
+        match self {
+            Population::Izhikevich(p) => Some(p),
+            Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
+        }
+    }
+
+    /// How synaptic weights act on this population; None for inputs.
+    pub fn synapse(&self) -> Option<SynapseModel> {
+        match self {
+            Population::Lif(lif) => Some(lif.synapse),
+            other => other.neuron_spec().map(|spec| spec.synapse()),
+        }
+    }
+
+    /// Recordable state variables (empty for inputs).
+    pub fn variables(&self) -> &'static [&'static str] {
+        match self {
+            Population::Lif(_) => &["v", "g_exc", "g_inh"],
+            other => other.neuron_spec().map(|spec| spec.variables()).unwrap_or(&[]),
+        }
     }
 }
+
+/// The TOML fields of a neuron model other than LIF (its own and the shared
+/// synapse fields); None for any other name.
+pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
+    let own = match model {
+        "izhikevich" => crate::neuron::izhikevich::FIELDS,
+        _ => return None,
+    };
+    Some(own.iter().chain(SYNAPSE_FIELDS).collect())
+}
+
+/// What a TOML field holds, for the schema check that runs before serde.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Number,
+    /// A non-negative integer.
+    Integer,
+    Bool,
+    Text,
+    /// A number or a distribution: `{ uniform = [lo, hi] }` or `{ normal = [mean, sd], min = .. }`.
+    Init,
+    /// One of the given strings.
+    Choice(&'static [&'static str]),
+    /// Anything; checked by the model's own parsing.
+    Any,
+}
+
+/// One field of a model's TOML table. Its unit is the name's suffix
+/// (`_ms`, `_mv`, `_pa`, `_pf`, `_ns`, `_hz`, `_um`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// What it is, with its unit and, where it matters, its source.
+    pub doc: &'static str,
+}
+
+impl FieldSpec {
+    pub const fn required(name: &'static str, kind: FieldKind, doc: &'static str) -> Self {
+        FieldSpec {
+            name,
+            kind,
+            required: true,
+            doc,
+        }
+    }
+
+    pub const fn optional(name: &'static str, kind: FieldKind, doc: &'static str) -> Self {
+        FieldSpec {
+            name,
+            kind,
+            required: false,
+            doc,
+        }
+    }
+}
+
+/// The synapse fields every neuron model shares (see `SynapseModel`).
+pub const SYNAPSE_FIELDS: &[FieldSpec] = &[
+    FieldSpec::required("model", FieldKind::Text, "the neuron model"),
+    FieldSpec::optional(
+        "synapse",
+        FieldKind::Choice(&["delta", "current_exp", "conductance_exp"]),
+        "how weights act: delta (mV jump), current_exp (pA), conductance_exp (nS)",
+    ),
+    FieldSpec::optional(
+        "tau_exc_ms",
+        FieldKind::Number,
+        "excitatory synaptic time constant (ms)",
+    ),
+    FieldSpec::optional(
+        "tau_inh_ms",
+        FieldKind::Number,
+        "inhibitory synaptic time constant (ms)",
+    ),
+    FieldSpec::optional(
+        "e_exc_mv",
+        FieldKind::Number,
+        "excitatory reversal potential (mV), conductance_exp",
+    ),
+    FieldSpec::optional(
+        "e_inh_mv",
+        FieldKind::Number,
+        "inhibitory reversal potential (mV), conductance_exp",
+    ),
+    FieldSpec::optional(
+        "g_exc_init",
+        FieldKind::Init,
+        "initial excitatory current (pA) or conductance (nS)",
+    ),
+    FieldSpec::optional(
+        "g_inh_init",
+        FieldKind::Init,
+        "initial inhibitory current (pA) or conductance (nS)",
+    ),
+];
 
 /// Leaky integrate-and-fire neurons with a refractory period
 /// (Lapicque 1907; the form of Brette et al. 2007, benchmarks 1 and 2).
@@ -260,7 +390,7 @@ impl Default for Init {
 }
 
 impl Init {
-    fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         *self == Init::Value(0.0)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::ModelError;
 use crate::model::*;
+use crate::neuron::SynapseParams;
 
 /// Bytes the engine stores per static synapse, for the memory estimate:
 /// a 16-bit target index, plus 4 for a per-synapse weight, plus 2 for a
@@ -163,7 +164,7 @@ const GIB: f64 = 1073741824.0;
 /// Smallest non-zero connection probability (after scaling) that is sampled.
 pub const MIN_PROBABILITY: f64 = 1e-12;
 
-fn positive(field: String, value: f64) -> Result<(), ModelError> {
+pub(crate) fn positive(field: String, value: f64) -> Result<(), ModelError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -171,7 +172,7 @@ fn positive(field: String, value: f64) -> Result<(), ModelError> {
     }
 }
 
-fn finite(field: String, value: f64) -> Result<(), ModelError> {
+pub(crate) fn finite(field: String, value: f64) -> Result<(), ModelError> {
     if value.is_finite() {
         Ok(())
     } else {
@@ -179,7 +180,7 @@ fn finite(field: String, value: f64) -> Result<(), ModelError> {
     }
 }
 
-fn check_init(field: String, init: &Init, non_negative: bool) -> Result<(), ModelError> {
+pub(crate) fn check_init(field: String, init: &Init, non_negative: bool) -> Result<(), ModelError> {
     let values: Vec<f64> = match init {
         Init::Value(v) => vec![*v],
         Init::Uniform { uniform } => {
@@ -215,6 +216,45 @@ fn check_init(field: String, init: &Init, non_negative: bool) -> Result<(), Mode
         if non_negative && matches!(init, Init::Value(_) | Init::Uniform { .. }) && v < 0.0 {
             return Err(ModelError::new(field, v, "a conductance cannot be negative"));
         }
+    }
+    Ok(())
+}
+
+/// Checks a neuron model's synapse fields: positive time constants that
+/// dt resolves, finite reversal potentials, non-negative initial conductances.
+pub(crate) fn check_synapse(
+    at: &dyn Fn(&str) -> String,
+    dt: f64,
+    synapse: &SynapseParams,
+    g_exc_init: &Init,
+    g_inh_init: &Init,
+) -> Result<(), ModelError> {
+    if synapse.model != SynapseModel::Delta {
+        for (field, tau) in [("tau_exc_ms", synapse.tau_exc_ms), ("tau_inh_ms", synapse.tau_inh_ms)] {
+            positive(at(field), tau)?;
+            check_resolved(at(field), dt, tau)?;
+        }
+    }
+    let conductance = synapse.model == SynapseModel::ConductanceExp;
+    if conductance {
+        finite(at("e_exc_mv"), synapse.e_exc_mv)?;
+        finite(at("e_inh_mv"), synapse.e_inh_mv)?;
+    }
+    check_init(at("g_exc_init"), g_exc_init, conductance)?;
+    check_init(at("g_inh_init"), g_inh_init, conductance)
+}
+
+/// A time constant `tau` that the step `dt` resolves (dt <= tau / 2).
+pub(crate) fn check_resolved(field: String, dt: f64, tau: f64) -> Result<(), ModelError> {
+    // Exact propagators stay stable for any dt, but a step longer than half a
+    // time constant cannot resolve the dynamics (and the conductance step
+    // freezes g over dt).
+    if dt > 0.5 * tau {
+        return Err(ModelError::new(
+            field,
+            tau,
+            format!("the time step dt_ms = {dt} is too coarse for this time constant (need dt <= tau / 2)"),
+        ));
     }
     Ok(())
 }
@@ -257,6 +297,9 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
         if n > u32::MAX as usize / 2 {
             return Err(ModelError::new(at("n"), n, "too many neurons for one population"));
         }
+        if let Some(spec) = population.neuron_spec() {
+            spec.validate(dt, &at)?;
+        }
         match population {
             Population::Lif(lif) => {
                 positive(at("tau_m_ms"), lif.tau_m_ms)?;
@@ -287,18 +330,7 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                     finite(at("e_inh_mv"), lif.e_inh_mv)?;
                 }
                 for (field, tau) in taus {
-                    // Exact propagators stay stable for any dt, but a step
-                    // longer than half a time constant cannot resolve the
-                    // dynamics (and the conductance step freezes g over dt).
-                    if dt > 0.5 * tau {
-                        return Err(ModelError::new(
-                            at(field),
-                            tau,
-                            format!(
-                                "the time step dt_ms = {dt} is too coarse for this time constant (need dt <= tau / 2)"
-                            ),
-                        ));
-                    }
+                    check_resolved(at(field), dt, tau)?;
                 }
                 if let Some(v) = &lif.v_init_mv {
                     check_init(at("v_init_mv"), v, false)?;
@@ -390,6 +422,8 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                     }
                 }
             }
+            // The other neuron models validated themselves above.
+            _ => {}
         }
     }
     for (name, projection) in &network.projections {
@@ -405,7 +439,7 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
             .populations
             .get(&projection.to)
             .ok_or_else(|| ModelError::new(at("to"), format!("\"{}\"", projection.to), "no population of that name"))?;
-        let Population::Lif(target) = post else {
+        let Some(target_synapse) = post.synapse() else {
             return Err(ModelError::new(
                 at("to"),
                 format!("\"{}\"", projection.to),
@@ -413,7 +447,7 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
             ));
         };
         let (n_pre, n_post) = (network.scaled_size(pre), network.scaled_size(post));
-        let conductance = target.synapse == SynapseModel::ConductanceExp;
+        let conductance = target_synapse == SynapseModel::ConductanceExp;
         let check_delay = |field: String, d: f64| -> Result<(), ModelError> {
             if !d.is_finite() || d < dt * 0.999 {
                 return Err(ModelError::new(
@@ -626,12 +660,14 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 "input populations have no state",
             ));
         }
+        let known = population.variables();
         for v in &monitor.variables {
-            if !["v", "g_exc", "g_inh"].contains(&v.as_str()) {
+            if !known.contains(&v.as_str()) {
+                let names: Vec<String> = known.iter().map(|k| format!("\"{k}\"")).collect();
                 return Err(ModelError::new(
                     at("variables"),
                     format!("\"{v}\""),
-                    "expected one of \"v\", \"g_exc\", \"g_inh\"",
+                    format!("expected one of {}", names.join(", ")),
                 ));
             }
         }

@@ -1,10 +1,10 @@
-//! Neuron models: compiled parameters (propagators computed once for dt) and
-//! the per-chunk update over struct-of-arrays state.
+//! Leaky integrate-and-fire neurons: parameters compiled into exact
+//! propagators for one step, and the per-chunk update over struct-of-arrays
+//! state (double or single precision).
 
+use super::{convert, draw_init, Real};
 use crate::model::{Init, Lif, Receptor, SynapseModel};
 use crate::rng::{PoissonTable, Stream};
-use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
 /// LIF parameters compiled for one time step.
 #[derive(Debug, Clone)]
@@ -87,79 +87,6 @@ impl LifKernel {
     }
 }
 
-/// Floating-point type of the neuron state: `f64` (the default, as in
-/// Brian2 and NEST) or `f32` (`precision = "single"`: half the memory traffic
-/// and twice the vector width; propagators are computed in f64 and rounded).
-pub trait Real:
-    Copy
-    + Send
-    + Sync
-    + PartialOrd
-    + std::fmt::Debug
-    + std::ops::Add<Output = Self>
-    + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + std::ops::Div<Output = Self>
-    + std::ops::AddAssign
-    + 'static
-{
-    const ZERO: Self;
-    fn from_f64(x: f64) -> Self;
-    fn to_f64(self) -> f64;
-    fn mul_add(self, a: Self, b: Self) -> Self;
-    /// e^self for self <= 0, vectorisable.
-    fn exp_negative(self) -> Self;
-    fn is_finite(self) -> bool;
-}
-
-impl Real for f64 {
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        f64::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn exp_negative(self) -> Self {
-        exp_negative(self)
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
-}
-
-impl Real for f32 {
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline(always)]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        f32::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn exp_negative(self) -> Self {
-        exp_negative_f32(self)
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
-}
-
 /// Below this the stored synaptic variables are rescaled (see `LifState::g_exc`):
 /// every ~2,000 steps for tau_syn = 5 ms and dt = 0.1 ms, and stored values stay
 /// within 1e18 of the true ones, far inside even f32's range.
@@ -203,22 +130,6 @@ pub struct LifState<R: Real> {
     pub ring_exc: Vec<R>,
     pub ring_inh: Vec<R>,
     pub slots: usize,
-}
-
-pub fn draw_init(init: &Init, n: usize, rng: &mut Stream) -> Vec<f64> {
-    match *init {
-        Init::Value(x) => vec![x; n],
-        Init::Uniform { uniform: [a, b] } => (0..n).map(|_| a + (b - a) * rng.gen::<f64>()).collect(),
-        Init::Normal { normal: [m, s], min } => {
-            let dist = Normal::new(m, s).expect("validated standard deviation");
-            let floor = min.unwrap_or(f64::NEG_INFINITY);
-            (0..n).map(|_| dist.sample(rng).max(floor)).collect()
-        }
-    }
-}
-
-fn convert<R: Real>(values: Vec<f64>) -> Vec<R> {
-    values.into_iter().map(R::from_f64).collect()
 }
 
 impl<R: Real> LifState<R> {
@@ -494,91 +405,5 @@ impl LifChunk {
             LifChunk::Double(s) => s.first_non_finite(),
             LifChunk::Single(s) => s.first_non_finite(),
         }
-    }
-}
-
-/// e^x for x <= 0, to within about 2 ulp, written so that loops calling it
-/// vectorise (std's `exp` is a library call that does not). Range reduction
-/// x = k ln 2 + r with |r| <= ln 2 / 2, then a degree-12 Taylor polynomial
-/// (truncation error below 2e-16), then scaling by 2^k through the exponent
-/// bits. Arguments below -700 give e^-700 (about 1e-304), not 0.
-#[inline(always)]
-pub fn exp_negative(x: f64) -> f64 {
-    const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: adding it rounds to an integer
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let x = x.max(-700.0);
-    let shifted = x * std::f64::consts::LOG2_E + ROUND;
-    let k = shifted - ROUND;
-    let r = x - k * LN2_HI - k * LN2_LO;
-    let mut p = 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(1023) << 52;
-    p * f64::from_bits(exponent)
-}
-
-/// e^x for x <= 0 in single precision, to within about 2 ulp (see
-/// `exp_negative`; degree-7 polynomial, truncation error below 5e-9).
-/// Arguments below -87 give e^-87 (about 1.6e-38).
-#[inline(always)]
-pub fn exp_negative_f32(x: f32) -> f32 {
-    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.max(-87.0);
-    let shifted = x * std::f32::consts::LOG2_E + ROUND;
-    let k = shifted - ROUND;
-    let r = x - k * LN2_HI - k * LN2_LO;
-    let mut p = 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127) << 23;
-    p * f32::from_bits(exponent)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{exp_negative, exp_negative_f32};
-
-    #[test]
-    fn exp_negative_f32_matches_std_exp() {
-        let mut worst = 0.0f64;
-        for i in 0..200_000 {
-            let x = -(i as f32) * 0.0004;
-            let exact = (x as f64).exp();
-            worst = worst.max(((exp_negative_f32(x) as f64 - exact) / exact).abs());
-        }
-        assert!(worst < 3e-7, "worst relative error {worst:e}");
-        assert_eq!(exp_negative_f32(0.0), 1.0);
-    }
-
-    #[test]
-    fn exp_negative_matches_std_exp() {
-        let mut worst = 0.0f64;
-        for i in 0..200_000 {
-            let x = -(i as f64) * 0.0035 - 1e-9 * i as f64;
-            let exact = x.exp();
-            let rel = ((exp_negative(x) - exact) / exact).abs();
-            worst = worst.max(rel);
-        }
-        assert!(worst < 1e-15, "worst relative error {worst:e}");
-        assert_eq!(exp_negative(0.0), 1.0);
-        assert!(exp_negative(-1e6) > 0.0 && exp_negative(-1e6) < 1e-300);
     }
 }
