@@ -6,6 +6,7 @@
 //! engine drives through one call per chunk and step (`update`) and one per
 //! synaptic event (`add_input`).
 
+pub mod channels;
 pub mod izhikevich;
 pub mod lif;
 pub mod synapse;
