@@ -9,6 +9,9 @@
 //!    keys, and values of the wrong type, for every table including the
 //!    tagged (`model = ...`, `rule = ...`) and untagged (`{ uniform = [a, b] }`)
 //!    forms that serde alone reports vaguely;
+//!    (before it, quantity strings such as `tau_m = "20 ms"` are converted to
+//!    numbers in the fields' units, and one of the wrong dimension is refused:
+//!    see [`crate::units`]);
 //! 4. serde into [`Network`], then [`validate`] (ranges and consistency).
 //!
 //! Lines always refer to the file as written: an error is located by its
@@ -48,13 +51,15 @@ pub fn parse(text: &str, overrides: &[String]) -> Result<Network, ModelError> {
     let sets = parse_overrides(overrides)?;
     let resolved = apply_overrides(text, overrides).map_err(|e| locate(e, text, &sets))?;
     // 3. Schema: names, types, required keys.
-    let doc: toml_edit::DocumentMut = resolved.parse().map_err(|e: toml_edit::TomlError| {
+    let mut doc: toml_edit::DocumentMut = resolved.parse().map_err(|e: toml_edit::TomlError| {
         // Overrides are parsed as values, so this should not happen; say where anyway.
         let mut err = syntax_error(&resolved, &e);
         err.line = None;
         err.reason = format!("{} (after applying --set)", err.reason);
         err
     })?;
+    resolve_units(&mut doc).map_err(|e| locate(e, text, &sets))?;
+    let resolved = doc.to_string();
     check_schema(doc.as_table()).map_err(|e| locate(e, text, &sets))?;
     // 4. Typed model, then ranges and consistency.
     let network: Network = toml::from_str(&resolved).map_err(|e: toml::de::Error| {
@@ -98,6 +103,252 @@ pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, Model
         like.insert(keys[keys.len() - 1], Item::Value(value));
     }
     Ok(doc.to_string())
+}
+
+const SIMULATION_FIELDS: &[&str] = &["dt_ms", "duration_ms", "seed", "precision"];
+const PROJECTION_FIELDS: &[&str] = &["from", "to", "connect", "weight", "delay_ms", "receptor"];
+const LIF_FIELDS: &[&str] = &[
+    "model",
+    "n",
+    "tau_m_ms",
+    "c_m_pf",
+    "e_l_mv",
+    "v_th_mv",
+    "v_reset_mv",
+    "t_ref_ms",
+    "i_bias_pa",
+    "synapse",
+    "tau_exc_ms",
+    "tau_inh_ms",
+    "e_exc_mv",
+    "e_inh_mv",
+    "v_init_mv",
+    "g_exc_init",
+    "g_inh_init",
+    "external",
+];
+
+/// The fields a population table may have, by its `model`.
+fn population_fields(model: &str) -> Vec<&'static str> {
+    match model {
+        "lif" => LIF_FIELDS.to_vec(),
+        "poisson" => vec!["model", "n", "rate_hz", "schedule"],
+        "spike_times" => vec!["model", "n", "spikes"],
+        other => model_fields(other)
+            .map(|fields| fields.iter().map(|f| f.name).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Replaces quantity strings (`"20 ms"`) by numbers in the fields' units,
+/// renaming `tau_m = "20 ms"` to `tau_m_ms = 20.0`; refuses a quantity of
+/// the wrong dimension or an unknown unit.
+fn resolve_units(doc: &mut toml_edit::DocumentMut) -> Result<(), ModelError> {
+    let synapses: Vec<(String, Option<String>)> = doc
+        .get("populations")
+        .and_then(Item::as_table_like)
+        .map(|t| {
+            t.iter()
+                .map(|(name, p)| {
+                    let synapse = p.get("synapse").and_then(Item::as_str).map(str::to_string);
+                    (name.to_string(), synapse)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(simulation) = doc.get_mut("simulation").and_then(Item::as_table_like_mut) {
+        resolve_table(simulation, "simulation", SIMULATION_FIELDS)?;
+    }
+    if let Some(populations) = doc.get_mut("populations").and_then(Item::as_table_like_mut) {
+        for (name, population) in populations.iter_mut() {
+            let Some(table) = population.as_table_like_mut() else {
+                continue;
+            };
+            let model = table
+                .get("model")
+                .and_then(Item::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let path = format!("populations.{name}");
+            resolve_table(table, &path, &population_fields(&model))?;
+            if let Some(external) = table.get_mut("external").and_then(Item::as_table_like_mut) {
+                resolve_table(
+                    external,
+                    &format!("{path}.external"),
+                    &["count", "rate_hz", "weight", "receptor"],
+                )?;
+            }
+        }
+    }
+    if let Some(projections) = doc.get_mut("projections").and_then(Item::as_table_like_mut) {
+        for (name, projection) in projections.iter_mut() {
+            let Some(table) = projection.as_table_like_mut() else {
+                continue;
+            };
+            let path = format!("projections.{name}");
+            resolve_table(table, &path, PROJECTION_FIELDS)?;
+            let to = table.get("to").and_then(Item::as_str).unwrap_or_default().to_string();
+            let synapse = synapses.iter().find(|(n, _)| *n == to).and_then(|(_, s)| s.clone());
+            resolve_weight(table, &path, &to, synapse.as_deref())?;
+        }
+    }
+    if let Some(monitors) = doc.get_mut("monitors").and_then(Item::as_table_like_mut) {
+        resolve_table(monitors, "monitors", &["spikes", "state", "rate_bin_ms"])?;
+        if let Some(Item::ArrayOfTables(states)) = monitors.get_mut("state") {
+            for (i, state) in states.iter_mut().enumerate() {
+                let known = ["population", "variables", "neurons", "interval_ms"];
+                resolve_table(state, &format!("monitors.state.{i}"), &known)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resolve_table(table: &mut dyn TableLike, path: &str, known: &[&str]) -> Result<(), ModelError> {
+    use crate::units::{field_dimension, parse_quantity, symbols, QuantityError};
+    let keys: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
+    for key in keys {
+        let Some(text) = table.get(&key).and_then(Item::as_str).map(str::to_string) else {
+            continue;
+        };
+        let field = format!("{path}.{key}");
+        let shown = format!("\"{text}\"");
+        let parsed = parse_quantity(&text);
+        if let Some((_, wanted)) = field_dimension(&key) {
+            let needs = format!("`{key}` needs {} ({})", wanted.name(), symbols(wanted).join(", "));
+            match parsed {
+                Ok(q) if q.dimension == wanted => {
+                    table.insert(&key, Item::Value(Value::from(q.value)));
+                }
+                Ok(q) => {
+                    return Err(ModelError::new(
+                        field,
+                        shown,
+                        format!("{} where {needs}", q.dimension.name()),
+                    ))
+                }
+                Err(QuantityError::UnknownUnit(symbol)) => {
+                    return Err(ModelError::new(
+                        field,
+                        shown,
+                        format!("unknown unit `{symbol}`; {needs}"),
+                    ))
+                }
+                // Not a quantity: the schema check reports the type.
+                Err(QuantityError::NotAQuantity) => {}
+            }
+            continue;
+        }
+        // A field named without its unit: find the suffixed field it means.
+        let suffixed: Vec<(&str, crate::units::Dimension)> = known
+            .iter()
+            .filter_map(|k| {
+                field_dimension(k)
+                    .filter(|(stem, _)| *stem == key)
+                    .map(|(_, d)| (*k, d))
+            })
+            .collect();
+        if suffixed.is_empty() {
+            continue;
+        }
+        match parsed {
+            Ok(q) => match suffixed.iter().find(|(_, d)| *d == q.dimension) {
+                Some((target, _)) => {
+                    if table.contains_key(target) {
+                        return Err(ModelError::new(
+                            field,
+                            shown,
+                            format!("given twice: `{target}` is also set"),
+                        ));
+                    }
+                    table.remove(&key);
+                    table.insert(target, Item::Value(Value::from(q.value)));
+                }
+                None => {
+                    let (target, wanted) = suffixed[0];
+                    return Err(ModelError::new(
+                        field,
+                        shown,
+                        format!(
+                            "{} where `{key}` (`{target}`) needs {} ({})",
+                            q.dimension.name(),
+                            wanted.name(),
+                            symbols(wanted).join(", ")
+                        ),
+                    ));
+                }
+            },
+            Err(QuantityError::UnknownUnit(symbol)) => {
+                let (_, wanted) = suffixed[0];
+                return Err(ModelError::new(
+                    field,
+                    shown,
+                    format!(
+                        "unknown unit `{symbol}`; `{key}` needs {} ({})",
+                        wanted.name(),
+                        symbols(wanted).join(", ")
+                    ),
+                ));
+            }
+            Err(QuantityError::NotAQuantity) => {
+                let (target, wanted) = suffixed[0];
+                return Err(ModelError::new(
+                    field,
+                    shown,
+                    format!(
+                        "expected {} with its unit, e.g. \"20 {}\" (or a number as `{target}`)",
+                        wanted.name(),
+                        wanted.canonical().0
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A weight written as a quantity: in the unit of the target's synapse
+/// model (mV for delta, pA for current_exp, nS for conductance_exp).
+fn resolve_weight(table: &mut dyn TableLike, path: &str, to: &str, synapse: Option<&str>) -> Result<(), ModelError> {
+    use crate::units::{parse_quantity, Dimension, QuantityError};
+    let Some(text) = table.get("weight").and_then(Item::as_str).map(str::to_string) else {
+        return Ok(());
+    };
+    let field = format!("{path}.weight");
+    let shown = format!("\"{text}\"");
+    let q = match parse_quantity(&text) {
+        Ok(q) => q,
+        Err(QuantityError::UnknownUnit(symbol)) => {
+            return Err(ModelError::new(field, shown, format!("unknown unit `{symbol}`")))
+        }
+        Err(QuantityError::NotAQuantity) => return Ok(()), // the schema check reports the type
+    };
+    let wanted = match synapse {
+        Some("delta") => Some(Dimension::Voltage),
+        Some("current_exp") => Some(Dimension::Current),
+        Some("conductance_exp") => Some(Dimension::Conductance),
+        _ => None,
+    };
+    let fits = match wanted {
+        Some(d) => q.dimension == d,
+        None => matches!(
+            q.dimension,
+            Dimension::Voltage | Dimension::Current | Dimension::Conductance
+        ),
+    };
+    if !fits {
+        let reason = match (wanted, synapse) {
+            (Some(d), Some(s)) => format!(
+                "{} where population `{to}` (synapse = \"{s}\") takes weights in {}",
+                q.dimension.name(),
+                d.canonical().0
+            ),
+            _ => format!("{} is not a synaptic weight (mV, pA or nS)", q.dimension.name()),
+        };
+        return Err(ModelError::new(field, shown, reason));
+    }
+    table.insert("weight", Item::Value(Value::from(q.value)));
+    Ok(())
 }
 
 fn not_a_table(path: &str, raw: &str, parent: &str) -> ModelError {
@@ -701,29 +952,7 @@ fn check_population(p: &Table) -> Checked {
     }
     match model {
         "lif" => {
-            p.only(
-                &[
-                    "model",
-                    "n",
-                    "tau_m_ms",
-                    "c_m_pf",
-                    "e_l_mv",
-                    "v_th_mv",
-                    "v_reset_mv",
-                    "t_ref_ms",
-                    "i_bias_pa",
-                    "synapse",
-                    "tau_exc_ms",
-                    "tau_inh_ms",
-                    "e_exc_mv",
-                    "e_inh_mv",
-                    "v_init_mv",
-                    "g_exc_init",
-                    "g_inh_init",
-                    "external",
-                ],
-                &context,
-            )?;
+            p.only(LIF_FIELDS, &context)?;
             p.requires(&["n", "tau_m_ms", "e_l_mv", "v_th_mv", "v_reset_mv", "synapse"])?;
             p.integer("n", i64::MAX)?;
             p.numbers(&[

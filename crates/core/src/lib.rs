@@ -11,6 +11,7 @@ pub mod experiment;
 pub mod model;
 pub mod neuron;
 pub mod rng;
+pub mod units;
 pub mod validate;
 
 pub use engine::{PopulationResult, RunResult, Simulation, Trace};

@@ -452,15 +452,97 @@ fn unknown_population_model_and_rule() {
     );
 }
 
+/// Quantities with units are converted to the fields' units, so a file
+/// written with them is the same model as one with plain numbers.
+#[test]
+fn quantities_with_units_are_converted() {
+    let canonical = experiment::parse(BASE, &[]).unwrap();
+    let mut text = edit(BASE, "tau_m_ms = 20.0", "tau_m = \"0.02 s\"");
+    text = edit(&text, "c_m_pf = 200.0", "c_m_pf = \"0.2 nF\"");
+    text = edit(&text, "e_l_mv = -49.0", "e_l = \"-49 mV\"");
+    text = edit(&text, "weight = 16.2           # pA", "weight = \"0.0162 nA\"");
+    text = edit(&text, "duration_ms = 100.0", "duration = \"100 ms\"");
+    text = edit(&text, "rate_hz = 10.0", "rate = \"10 Hz\"");
+    let with_units = experiment::parse(&text, &[]).expect("units are accepted");
+    assert_eq!(with_units, canonical);
+    // Through --set as well.
+    let set = experiment::parse(BASE, &["populations.exc.tau_m_ms=\"20 ms\"".to_string()]).unwrap();
+    assert_eq!(set, canonical);
+}
+
+/// A quantity of the wrong dimension, such as a time constant in volts, is
+/// refused with the field, the value and both dimensions.
+#[test]
+fn quantities_of_the_wrong_dimension_are_refused() {
+    let err = check(
+        "time_in_volts",
+        "tau_m_ms = 20.0",
+        "tau_m = \"20 mV\"",
+        "tau_m = \"20 mV\"",
+        "populations.exc.tau_m",
+        "\"20 mV\"",
+    );
+    assert!(
+        err.reason.contains("a voltage where") && err.reason.contains("needs a time"),
+        "{err}"
+    );
+    let err = check(
+        "suffixed_time_in_volts",
+        "tau_m_ms = 20.0",
+        "tau_m_ms = \"0.02 V\"",
+        "tau_m_ms = \"0.02 V\"",
+        "populations.exc.tau_m_ms",
+        "\"0.02 V\"",
+    );
+    assert!(err.reason.contains("a voltage where"), "{err}");
+    // `mS` is millisiemens, not milliseconds.
+    let err = check(
+        "millisiemens",
+        "t_ref_ms = 5.0",
+        "t_ref = \"5 mS\"",
+        "t_ref = \"5 mS\"",
+        "populations.exc.t_ref",
+        "\"5 mS\"",
+    );
+    assert!(err.reason.contains("a conductance where"), "{err}");
+    let err = check(
+        "unknown_unit",
+        "e_l_mv = -49.0",
+        "e_l = \"-49 millivolts\"",
+        "e_l = \"-49 millivolts\"",
+        "populations.exc.e_l",
+        "\"-49 millivolts\"",
+    );
+    assert!(err.reason.contains("unknown unit `millivolts`"), "{err}");
+    let err = check(
+        "weight_in_the_wrong_unit",
+        "weight = 16.2           # pA",
+        "weight = \"1.62 mV\"",
+        "weight = \"1.62 mV\"",
+        "projections.exc_inh.weight",
+        "\"1.62 mV\"",
+    );
+    assert!(err.reason.contains("takes weights in pA"), "{err}");
+    let err = check(
+        "given_twice",
+        "tau_m_ms = 20.0",
+        "tau_m_ms = 20.0\ntau_m = \"20 ms\"",
+        "tau_m = \"20 ms\"",
+        "populations.exc.tau_m",
+        "\"20 ms\"",
+    );
+    assert!(err.reason.contains("given twice"), "{err}");
+}
+
 #[test]
 fn string_where_a_number_is_expected() {
     let err = check(
         "wrong_type",
         "c_m_pf = 200.0",
-        "c_m_pf = \"200 pF\"",
-        "c_m_pf = \"200 pF\"",
+        "c_m_pf = \"two hundred\"",
+        "c_m_pf = \"two hundred\"",
         "populations.exc.c_m_pf",
-        "\"200 pF\"",
+        "\"two hundred\"",
     );
     assert!(err.reason.contains("expected a number, found a string"), "{err}");
     check(
