@@ -1,8 +1,5 @@
 //! `cognitron`: run experiments described in TOML.
 
-mod output;
-mod plot;
-
 /// Prints a line to stdout, ignoring a closed pipe (`cognitron run ... | head`):
 /// the results are in files, and a reader that went away is no reason to panic.
 macro_rules! say {
@@ -11,6 +8,10 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
+
+mod neuron;
+mod output;
+mod plot;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -50,6 +51,33 @@ enum Command {
         #[arg(long)]
         no_plots: bool,
     },
+    /// Show one neuron model: its f-I curve and membrane traces (fi.png,
+    /// trace.png, fi.csv, summary.json in the output folder).
+    ///
+    /// MODEL is a model name (`lif`, `izhikevich`, ...) with typical
+    /// parameters, changed with `--param`, or FILE.toml:POPULATION.
+    Neuron {
+        model: String,
+        /// A model parameter: `--param tau_m_ms=10`, `--param c_mv=-50`. Repeatable.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Injected currents, low..high: `10pA..500pA`, `0.1nA..1nA`, or plain
+        /// numbers for models in normalised units (Izhikevich: `0..20`).
+        #[arg(long)]
+        current: Option<String>,
+        /// Number of currents in the range.
+        #[arg(long, default_value_t = 21)]
+        steps: usize,
+        #[arg(long, default_value_t = 1000.0)]
+        duration_ms: f64,
+        #[arg(long, default_value_t = 0.1)]
+        dt_ms: f64,
+        /// Output folder (default: out/neuron_<MODEL>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        no_plots: bool,
+    },
     /// Check an experiment without running it.
     Check {
         experiment: PathBuf,
@@ -74,6 +102,31 @@ fn real_main() -> Result<()> {
             csv,
             no_plots,
         } => run(&experiment, &out, &overrides, csv, !no_plots),
+        Command::Neuron {
+            model,
+            params,
+            current,
+            steps,
+            duration_ms,
+            dt_ms,
+            out,
+            no_plots,
+        } => {
+            let default_out = PathBuf::from(format!(
+                "out/neuron_{}",
+                model.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            ));
+            neuron::run(&neuron::Request {
+                spec: &model,
+                params: &params,
+                current: current.as_deref(),
+                steps,
+                duration_ms,
+                dt_ms,
+                out: out.as_deref().unwrap_or(&default_out),
+                plots: !no_plots,
+            })
+        }
         Command::Check { experiment, overrides } => {
             let network = experiment::load(&experiment, &overrides)?;
             let neurons: usize = network.populations.values().map(|p| network.scaled_size(p)).sum();

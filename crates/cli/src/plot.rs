@@ -2,6 +2,7 @@
 //! membrane traces. The font is bundled so plots need no system fonts.
 
 use anyhow::{anyhow, Result};
+use cognitron_core::probe::FiPoint;
 use cognitron_core::RunResult;
 use plotters::prelude::*;
 use std::path::Path;
@@ -142,11 +143,52 @@ pub fn raster(path: &Path, result: &RunResult) -> Result<()> {
 }
 
 pub fn traces(path: &Path, result: &RunResult) -> Result<()> {
+    let captions: Vec<String> = result
+        .traces
+        .iter()
+        .map(|t| format!("{} of {}", t.variable, t.population))
+        .collect();
+    labelled_traces(path, result, &captions)
+}
+
+/// The f-I curve: steady rate against injected current.
+pub fn fi_curve(path: &Path, points: &[FiPoint], unit: &str, model: &str) -> Result<()> {
+    register_font();
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let lo = points.first().map_or(0.0, |p| p.current);
+    let hi = points.last().map_or(1.0, |p| p.current).max(lo + 1e-9);
+    let top = points.iter().map(|p| p.steady_rate_hz).fold(1.0f64, f64::max) * 1.08;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("f-I curve of {model}"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo..hi, 0.0..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(format!("injected current ({unit})"))
+        .y_desc("steady rate (Hz)")
+        .draw()
+        .map_err(err)?;
+    let colour = COLOURS[0];
+    let line: Vec<(f64, f64)> = points.iter().map(|p| (p.current, p.steady_rate_hz)).collect();
+    chart.draw_series(LineSeries::new(line.clone(), colour)).map_err(err)?;
+    chart
+        .draw_series(line.into_iter().map(|c| Circle::new(c, 4, colour.filled())))
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// One panel per recorded trace, with the given captions.
+pub fn labelled_traces(path: &Path, result: &RunResult, captions: &[String]) -> Result<()> {
     register_font();
     let panels = result.traces.len();
     let root = BitMapBackend::new(path, (1200, 260 * panels as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    for (trace, area) in result.traces.iter().zip(root.split_evenly((panels, 1))) {
+    for ((trace, area), caption) in result.traces.iter().zip(root.split_evenly((panels, 1))).zip(captions) {
         let k = trace.neurons.len().max(1);
         let (lo, hi) = trace
             .values
@@ -160,10 +202,7 @@ pub fn traces(path: &Path, result: &RunResult) -> Result<()> {
         let t_end = trace.times_ms.last().copied().unwrap_or(1.0);
         let unit = if trace.variable == "v" { "mV" } else { "pA or nS" };
         let mut chart = ChartBuilder::on(&area)
-            .caption(
-                format!("{} of {}", trace.variable, trace.population),
-                ("sans-serif", 18),
-            )
+            .caption(caption, ("sans-serif", 18))
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(60)

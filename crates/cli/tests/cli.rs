@@ -320,3 +320,94 @@ weight = 1e308
     assert!(stderr.contains("neuron 2") && stderr.contains("`exc`"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `cognitron neuron lif`: the f-I curve of the default LIF cell (tau_m
+/// 20 ms, C 250 pF, e_l -70, v_th -55, reset -70, t_ref 2 ms) matches the
+/// analytic rate 1 / (t_ref + tau ln(RI / (RI - 15 mV))) within one spike
+/// per half run, is zero below the rheobase of 15 mV / R = 187.5 pA, and the
+/// pictures and tables are written; bad models and ranges are refused.
+#[test]
+fn neuron_shows_the_f_i_curve_of_a_model() {
+    let dir = temp_dir("neuron");
+    let out = dir.join("lif");
+    let stdout = succeed(&[
+        "neuron",
+        "lif",
+        "--current",
+        "150pA..400pA",
+        "--steps",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("first current that fires: 200"), "{stdout}");
+    for file in ["fi.png", "trace.png", "fi.csv", "summary.json", "neuron.toml"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rheobase"].as_f64(), Some(200.0));
+    for point in summary["points"].as_array().unwrap() {
+        let i = point["current"].as_f64().unwrap();
+        let rate = point["steady_rate_hz"].as_f64().unwrap();
+        let r_i = i * 20.0 / 250.0; // mV
+        let analytic = if r_i <= 15.0 {
+            0.0
+        } else {
+            1000.0 / (2.0 + 20.0 * (r_i / (r_i - 15.0)).ln())
+        };
+        // Counting spikes in a 0.5 s window: within 2 spikes, i.e. 4 Hz.
+        assert!(
+            (rate - analytic).abs() <= 4.0,
+            "I = {i} pA: {rate} Hz, analytic {analytic:.2} Hz"
+        );
+    }
+    // A quantity parameter replaces the default of the same field.
+    let fast = dir.join("fast");
+    succeed(&[
+        "neuron",
+        "lif",
+        "--param",
+        "tau_m=\"10 ms\"",
+        "--current",
+        "400pA..400pA",
+        "--out",
+        fast.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    let stderr = fail(&[
+        "neuron",
+        "lif",
+        "--param",
+        "tau_m=\"10 mV\"",
+        "--out",
+        fast.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("parameter `tau_m` = \"10 mV\": a voltage"), "{stderr}");
+    let stderr = fail(&[
+        "neuron",
+        "lif",
+        "--param",
+        "tau_m_ms=-1",
+        "--out",
+        fast.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains("parameter `tau_m_ms` = -1"), "{stderr}");
+    let stderr = fail(&["neuron", "poisson"]);
+    assert!(stderr.contains("not a neuron model"), "{stderr}");
+    let stderr = fail(&["neuron", "lif", "--current", "1mV..2mV"]);
+    assert!(stderr.contains("a voltage, not a current"), "{stderr}");
+    // A population of an experiment file.
+    let from_file = dir.join("cuba");
+    let stdout = succeed(&[
+        "neuron",
+        "experiments/cuba.toml:exc",
+        "--current",
+        "0pA..0pA",
+        "--out",
+        from_file.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    // CUBA's e_l lies 1 mV above threshold: it fires without input.
+    assert!(stdout.contains("first current that fires: 0"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

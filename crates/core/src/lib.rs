@@ -10,6 +10,7 @@ pub mod error;
 pub mod experiment;
 pub mod model;
 pub mod neuron;
+pub mod probe;
 pub mod rng;
 pub mod units;
 pub mod validate;
