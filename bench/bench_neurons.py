@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Neuron updates per second per core: cognitron vs Brian2 (cpp_standalone), model by model.
+
+Each model runs as one population of N unconnected neurons driven by a constant
+current (so they spike; initial v spread uniformly), dt = 0.1 ms, for T seconds,
+on one thread, in both tools in the same run. Reported per row: the simulation
+loop's time (cognitron: summary.json run_s; Brian2: device._last_run_time, without
+compilation), neuron updates per second (N * steps / run_s), the mean rate (to show
+both did the same work) and the ratio.
+
+    /work/venvs/ref/bin/python bench/bench_neurons.py                  # all models, N = 10,000 and 100,000
+    /work/venvs/ref/bin/python bench/bench_neurons.py --models lif --sizes 10000 --json-out /tmp/n.json
+
+The equations are the same in both tools (see MODELS: the Brian2 equations next to
+the cognitron population table), including the integration method: exact for LIF,
+forward Euler for Izhikevich as in the paper, exponential Euler for Hodgkin-Huxley
+(Brian2's choice for it).
+"""
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import bench_vs_brian2 as common  # noqa: E402  (run_measured, collect_environment, atomic writes)
+
+# name -> (cognitron population table, Brian2 model). Each fires at a moderate rate.
+MODELS = {
+    # LIF with current-based exponential synapses (the CUBA neuron), exact integration.
+    "lif": dict(
+        cognitron="""model = "lif"
+tau_m_ms = 20.0
+c_m_pf = 250.0
+e_l_mv = -70.0
+v_th_mv = -55.0
+v_reset_mv = -70.0
+t_ref_ms = 2.0
+i_bias_pa = 250.0
+synapse = "current_exp"
+tau_exc_ms = 5.0
+tau_inh_ms = 10.0
+v_init_mv = { uniform = [-70.0, -55.0] }
+""",
+        brian2=dict(
+            eqs="""dv/dt = (-70*mV - v + 250*pA*20*ms/(250*pF) + (ge + gi)*20*ms/(250*pF))/(20*ms) : volt (unless refractory)
+dge/dt = -ge/(5*ms) : amp
+dgi/dt = -gi/(10*ms) : amp""",
+            threshold="v > -55*mV", reset="v = -70*mV", refractory="2*ms", method="exact",
+            init="v = '-70*mV + 15*mV*rand()'"),
+    ),
+    # Izhikevich (2003) regular spiking, I = 10, forward Euler.
+    "izhikevich": dict(
+        cognitron="""model = "izhikevich"
+a = 0.02
+b = 0.2
+c_mv = -65.0
+d = 8.0
+i_bias = 10.0
+v_init_mv = { uniform = [-70.0, -60.0] }
+""",
+        brian2=dict(
+            eqs="""dv/dt = (0.04*v**2/mV + 5*v + 140*mV - u + 10*mV)/ms : volt
+du/dt = 0.02*(0.2*v - u)/ms : volt""",
+            threshold="v >= 30*mV", reset="v = -65*mV; u += 8*mV", refractory=None, method="euler",
+            init="v = '-70*mV + 10*mV*rand()'; u = '0.2*v'"),
+    ),
+}
+
+
+def worker_brian2(a):
+    import brian2 as b2
+    b2.set_device("cpp_standalone", build_on_run=False, directory=a.build_dir)
+    b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
+    b2.defaultclock.dt = 0.1 * b2.ms
+    m = MODELS[a.model]["brian2"]
+    kw = dict(threshold=m["threshold"], reset=m["reset"], method=m["method"])
+    if m["refractory"]:
+        kw["refractory"] = m["refractory"]
+    group = b2.NeuronGroup(a.N, m["eqs"], **kw)
+    for assignment in m["init"].split(";"):
+        name, expr = assignment.split("=", 1)
+        setattr(group, name.strip(), expr.strip().strip("'"))
+    spikes = b2.SpikeMonitor(group, record=False)
+    b2.seed(a.seed)
+    b2.run(a.T * b2.second)
+    b2.device.build(run=True, compile=True)
+    count = int(spikes.num_spikes)
+    out = dict(tool="brian2", model=a.model, N=a.N, T=a.T, threads=1, run_s=b2.device._last_run_time,
+               spikes=count, rate_hz=count / (a.N * a.T), brian2_version=b2.__version__)
+    with open(a.result, "w") as f:
+        json.dump(out, f)
+
+
+def run_cognitron(model, N, T, args, work):
+    exp = os.path.join(work, f"{model}.toml")
+    with open(exp, "w") as f:
+        f.write(f"[simulation]\ndt_ms = 0.1\nduration_ms = {T * 1000.0}\nseed = {args.seed}\n\n")
+        f.write(f"[populations.cells]\nn = {N}\n{MODELS[model]['cognitron']}\n")
+        f.write('[monitors]\nspikes = { cells = "none" }\n')
+    out = os.path.join(work, "out")
+    cmd = [args.cognitron_bin, "run", exp, "--out", out, "--no-plots"]
+    log = os.path.join(work, "log.txt")
+    rc, wall, rss = common.run_measured(cmd, env=dict(os.environ, RAYON_NUM_THREADS="1"), stdout_path=log)
+    if rc != 0:
+        return dict(error=f"rc={rc}: {common.error_message(log)}")
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    spikes = s["populations"]["cells"]["spikes"]
+    return dict(run_s=float(s["run_s"]), spikes=spikes, rate_hz=spikes / (N * T), peak_rss_mb=rss,
+                cmd=shlex.join(cmd))
+
+
+def run_brian2(model, N, T, args, work):
+    result = os.path.join(work, "result.json")
+    log = os.path.join(work, "brian2_log.txt")
+    cmd = [args.python, os.path.abspath(__file__), "--worker", "--model", model, "--N", str(N), "--T", str(T),
+           "--seed", str(args.seed), "--build-dir", os.path.join(work, "build"), "--result", result]
+    rc, wall, rss = common.run_measured(cmd, env=dict(os.environ, OMP_NUM_THREADS="1"), cwd=work,
+                                        stdout_path=log)
+    if rc != 0 or not os.path.exists(result):
+        return dict(error=f"rc={rc}: {common.error_message(log)}")
+    with open(result) as f:
+        return json.load(f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    ap.add_argument("--sizes", nargs="+", type=int, default=[10000, 100000])
+    ap.add_argument("--T", type=float, default=1.0, help="biological time (s)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--python", default=sys.executable, help="python with brian2")
+    ap.add_argument("--cognitron-bin", default=os.path.join(REPO, "target", "release", "cognitron"))
+    ap.add_argument("--json-out", default=None)
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--N", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--build-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        return worker_brian2(args)
+
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    rows = []
+    steps = int(round(args.T * 1000.0 / 0.1))
+    for model in args.models:
+        for N in args.sizes:
+            row = dict(model=model, N=N, T=args.T)
+            for tool, runner in (("brian2", run_brian2), ("cognitron", run_cognitron)):
+                with tempfile.TemporaryDirectory(prefix=f"bench_neurons_{tool}_{model}_{N}_") as work:
+                    r = runner(model, N, args.T, args, work)
+                row[tool] = r
+                if "run_s" in r:
+                    r["updates_per_s"] = N * steps / r["run_s"]
+                print(f"{tool:9} {model:11} N={N:<7} " + (f"run {r['run_s']:.3f} s, "
+                      f"{r['updates_per_s']:.3e} updates/s, {r['rate_hz']:.2f} Hz" if "run_s" in r
+                      else r["error"]), flush=True)
+            b, c = row["brian2"], row["cognitron"]
+            row["ratio"] = b["run_s"] / c["run_s"] if "run_s" in b and "run_s" in c else None
+            rows.append(row)
+    print()
+    print(markdown(rows))
+    if args.json_out:
+        doc = dict(started_utc=started, finished_utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   command=shlex.join([os.path.relpath(sys.executable) if False else args.python]
+                                      + sys.argv), cwd=os.getcwd(),
+                   environment=common.collect_environment(args.python, args.cognitron_bin), results=rows)
+        common.write_json_atomic(args.json_out, doc)
+
+
+def markdown(rows):
+    lines = ["| model | N | T (s) | Brian2 run (s) | cognitron run (s) | Brian2 updates/s/core "
+             "| cognitron updates/s/core | Brian2 rate (Hz) | cognitron rate (Hz) | Brian2/cognitron |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    f = common.fmt
+    for r in rows:
+        b, c = r["brian2"], r["cognitron"]
+        lines.append(f"| {r['model']} | {r['N']} | {r['T']:g} | {f(b.get('run_s'))} | {f(c.get('run_s'))} | "
+                     f"{f(b.get('updates_per_s'), '{:.3e}')} | {f(c.get('updates_per_s'), '{:.3e}')} | "
+                     f"{f(b.get('rate_hz'), '{:.2f}')} | {f(c.get('rate_hz'), '{:.2f}')} | "
+                     f"{f(r.get('ratio'), '{:.2f}')} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
