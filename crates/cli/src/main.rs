@@ -78,6 +78,14 @@ enum Command {
         #[arg(long)]
         no_plots: bool,
     },
+    /// List the population models and their fields (units, defaults, sources).
+    Models {
+        /// Only this model.
+        model: Option<String>,
+        /// The whole catalogue as Markdown (docs/models.md).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Check an experiment without running it.
     Check {
         experiment: PathBuf,
@@ -126,6 +134,36 @@ fn real_main() -> Result<()> {
                 out: out.as_deref().unwrap_or(&default_out),
                 plots: !no_plots,
             })
+        }
+        Command::Models { model, markdown } => {
+            use cognitron_core::catalog;
+            if markdown {
+                print!("{}", catalog::markdown());
+                return Ok(());
+            }
+            let all: Vec<&str> = cognitron_core::model::NEURON_MODELS
+                .iter()
+                .chain(cognitron_core::model::INPUT_MODELS)
+                .copied()
+                .collect();
+            let chosen: Vec<&str> = match &model {
+                Some(m) if all.contains(&m.as_str()) => vec![m.as_str()],
+                Some(m) => anyhow::bail!("no model `{m}`; the models are {}", all.join(", ")),
+                None => all,
+            };
+            for m in chosen {
+                say!("{m}: {}", catalog::description(m));
+                for f in catalog::fields(m).unwrap_or_default() {
+                    say!(
+                        "  {:<22} {:<9} {}",
+                        f.name,
+                        if f.required { "required" } else { "" },
+                        f.doc
+                    );
+                }
+                say!("");
+            }
+            Ok(())
         }
         Command::Check { experiment, overrides } => {
             let network = experiment::load(&experiment, &overrides)?;

@@ -107,31 +107,15 @@ pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, Model
 
 const SIMULATION_FIELDS: &[&str] = &["dt_ms", "duration_ms", "seed", "precision"];
 const PROJECTION_FIELDS: &[&str] = &["from", "to", "connect", "weight", "delay_ms", "receptor"];
-const LIF_FIELDS: &[&str] = &[
-    "model",
-    "n",
-    "tau_m_ms",
-    "c_m_pf",
-    "e_l_mv",
-    "v_th_mv",
-    "v_reset_mv",
-    "t_ref_ms",
-    "i_bias_pa",
-    "synapse",
-    "tau_exc_ms",
-    "tau_inh_ms",
-    "e_exc_mv",
-    "e_inh_mv",
-    "v_init_mv",
-    "g_exc_init",
-    "g_inh_init",
-    "external",
-];
+/// The names of LIF's fields (documented in `crate::catalog::LIF_FIELDS`).
+pub(crate) fn lif_field_names() -> Vec<&'static str> {
+    crate::catalog::LIF_FIELDS.iter().map(|f| f.name).collect()
+}
 
 /// The fields a population table may have, by its `model`.
 fn population_fields(model: &str) -> Vec<&'static str> {
     match model {
-        "lif" => LIF_FIELDS.to_vec(),
+        "lif" => lif_field_names(),
         "poisson" => vec!["model", "n", "rate_hz", "schedule"],
         "spike_times" => vec!["model", "n", "spikes"],
         other => model_fields(other)
@@ -952,7 +936,7 @@ fn check_population(p: &Table) -> Checked {
     }
     match model {
         "lif" => {
-            p.only(LIF_FIELDS, &context)?;
+            p.only(&lif_field_names(), &context)?;
             p.requires(&["n", "tau_m_ms", "e_l_mv", "v_th_mv", "v_reset_mv", "synapse"])?;
             p.integer("n", i64::MAX)?;
             p.numbers(&[

@@ -4,6 +4,7 @@
 //! with the builder methods), validate it (`validate`), build it for its time
 //! step (`engine::Simulation::build`) and run it.
 
+pub mod catalog;
 pub mod connect;
 pub mod engine;
 pub mod error;
