@@ -7,11 +7,17 @@
 //! synaptic event (`add_input`).
 
 pub mod channels;
+pub mod compartmental;
 pub mod izhikevich;
 pub mod lif;
+pub mod morphology;
+pub mod pinsky_rinzel;
+pub mod swc;
 pub mod synapse;
 
+pub use compartmental::Compartmental;
 pub use izhikevich::Izhikevich;
+pub use pinsky_rinzel::PinskyRinzel;
 pub use lif::{LifChunk, LifKernel, LifState};
 pub use synapse::{SynapseParams, SynapticInput};
 
