@@ -83,7 +83,10 @@ fn sealed_end_cable_matches_the_analytic_attenuation_and_input_resistance() {
     assert!(profile_error < 0.01, "V(x) off by {:.3} %", profile_error * 100.0);
     // A coarse discretisation is measurably worse: the test can tell.
     let (coarse_r_in, coarse_profile) = sealed_cable_errors(3);
-    assert!(coarse_r_in.max(coarse_profile) > 0.02, "3 compartments: {coarse_r_in}, {coarse_profile}");
+    assert!(
+        coarse_r_in.max(coarse_profile) > 0.02,
+        "3 compartments: {coarse_r_in}, {coarse_profile}"
+    );
 }
 
 #[test]
@@ -116,8 +119,8 @@ fn isopotential_cell_charges_with_the_membrane_time_constant() {
     assert!(worst < 0.005, "worst deviation {worst}");
 }
 
-fn ball_and_stick(soma_hh: bool, dend_compartments: usize) -> Vec<SectionSpec> {
-    let _ = soma_hh;
+/// A 20 x 20 um soma with a 1000 x 2 um dendrite at its end.
+fn ball_and_stick(dend_compartments: usize) -> Vec<SectionSpec> {
     vec![
         SectionSpec::new("soma", SectionKind::Soma, 20.0, 20.0).with_compartments(1),
         SectionSpec::new("dend", SectionKind::Dendrite, 1000.0, 2.0)
@@ -132,7 +135,7 @@ fn slow_input_attenuation_in_a_passive_ball_and_stick_matches_cable_theory() {
     // obeys V'' = V / lambda^2 with the soma as a lumped conductance G_s at 0,
     // so V(0) / V(x) = 1 / (cosh(x/lambda) + G_s r_inf sinh(x/lambda)),
     // whatever lies beyond x (Rall 1959; Koch 1999 sec. 3.2).
-    let morphology = Morphology::from_specs(&ball_and_stick(false, 200)).unwrap();
+    let morphology = Morphology::from_specs(&ball_and_stick(200)).unwrap();
     let cable = Cable::new(&morphology, &passive());
     let (lambda, r_inf) = cable_constants(2.0);
     let g_soma_ns = 0.1 * PI * 20.0 * 20.0 * 1e-2; // mS/cm^2 * um^2 -> nS
@@ -157,7 +160,7 @@ fn epsp_network(sites: &[f64], weight_ns: f64, duration_ms: f64) -> Network {
     net = net.spike_times("input", 1, vec![(0, 20.0)]);
     for (k, &x) in sites.iter().enumerate() {
         let name = format!("cell{k}");
-        let mut cell = Compartmental::new(1, ball_and_stick(true, 100));
+        let mut cell = Compartmental::new(1, ball_and_stick(100));
         cell.hh_sections = vec![SectionKind::Soma];
         cell.synapse = SynapseModel::ConductanceExp;
         cell.tau_exc_ms = 2.0;
@@ -165,7 +168,14 @@ fn epsp_network(sites: &[f64], weight_ns: f64, duration_ms: f64) -> Network {
         cell.synapse_x = x;
         net.populations.insert(name.clone(), Population::Compartmental(cell));
         net = net
-            .project(&format!("in{k}"), "input", &name, Connector::AllToAll { allow_autapses: true }, weight_ns, 0.1)
+            .project(
+                &format!("in{k}"),
+                "input",
+                &name,
+                Connector::AllToAll { allow_autapses: true },
+                weight_ns,
+                0.1,
+            )
             .record_state(&name, &["v", "v_syn"], &[0]);
     }
     net
@@ -203,9 +213,7 @@ fn distal_epsps_attenuate_and_slow_down_on_their_way_to_an_hh_soma() {
         let name = format!("cell{k}");
         let (a_syn, t_syn) = epsp(&result, &name, "v_syn");
         let (a_soma, t_soma) = epsp(&result, &name, "v");
-        eprintln!(
-            "x = {x}: EPSP at synapse {a_syn:.3} mV at {t_syn:.3} ms, at soma {a_soma:.3} mV at {t_soma:.3} ms"
-        );
+        eprintln!("x = {x}: EPSP at synapse {a_syn:.3} mV at {t_syn:.3} ms, at soma {a_soma:.3} mV at {t_soma:.3} ms");
         assert_eq!(result.populations[k + 1].spikes, 0, "subthreshold");
         assert!(a_soma > 0.05, "a visible EPSP at the soma: {a_soma}");
         assert!(a_soma < a_syn, "attenuated: {a_soma} vs {a_syn}");
@@ -248,32 +256,91 @@ fn bursts(spikes: &[f64], gap_ms: f64) -> Vec<Vec<f64>> {
     out
 }
 
+/// (spikes per burst, burst period (ms), longest intra-burst ISI (ms), shortest pause (ms)) of the
+/// bursts that start after `from_ms`; bursts are spikes closer than 20 ms.
+fn burst_stats(spikes: &[f64], from_ms: f64) -> (f64, f64, f64, f64) {
+    let groups: Vec<Vec<f64>> = bursts(spikes, 20.0).into_iter().filter(|b| b[0] > from_ms).collect();
+    assert!(groups.len() >= 4, "too few bursts after {from_ms} ms: {groups:?}");
+    let per_burst = groups.iter().map(|b| b.len()).sum::<usize>() as f64 / groups.len() as f64;
+    let period = (groups.last().unwrap()[0] - groups[0][0]) / (groups.len() - 1) as f64;
+    let intra = groups
+        .iter()
+        .flat_map(|b| b.windows(2).map(|w| w[1] - w[0]))
+        .fold(0.0, f64::max);
+    let pause = groups
+        .windows(2)
+        .map(|w| w[1][0] - w[0].last().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    (per_burst, period, intra, pause)
+}
+
+/// Spike times of an independent RK4 integration (bench/reference/pinsky_rinzel_rk4.py).
+fn pinsky_rinzel_reference(g_c: f64) -> Vec<f64> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/reference/pinsky_rinzel_rk4.json");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["g_c"].as_f64() == Some(g_c))
+        .unwrap();
+    case["spike_times_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_f64().unwrap())
+        .collect()
+}
+
 #[test]
 fn pinsky_rinzel_bursts_at_weak_coupling_and_spikes_regularly_at_strong_coupling() {
-    let spikes = pinsky_rinzel_spikes(2.1, 0.75, 2000.0);
-    let groups = bursts(&spikes, 20.0);
-    eprintln!("g_c = 2.1, I_s = 0.75: {} spikes in {} bursts: {:?}", spikes.len(), groups.len(), &groups[..groups.len().min(4)]);
-    let steady = &groups[1..];
-    assert!(steady.len() >= 3, "periodic bursts: {groups:?}");
-    for b in steady {
-        assert!(b.len() >= 2, "bursts of >= 2 spikes: {b:?}");
-        let intra = b.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
-        assert!(intra < 10.0, "short intra-burst intervals: {b:?}");
-    }
-    let pauses: Vec<f64> = steady.windows(2).map(|w| w[1][0] - w[0].last().unwrap()).collect();
-    let shortest_pause = pauses.iter().cloned().fold(f64::INFINITY, f64::min);
-    assert!(shortest_pause > 100.0, "long pauses between bursts: {pauses:?}");
+    // Pinsky & Rinzel (1994): g_c = 2.1 mS/cm^2, p = 0.5, somatic drive
+    // I_s = 1.5 uA/cm^2: bursts of several spikes riding on a dendritic
+    // calcium spike, separated by K-AHP pauses; at strong coupling the two
+    // compartments act as one and the cell fires single spikes.
+    let spikes = pinsky_rinzel_spikes(2.1, 1.5, 2000.0);
+    let (per_burst, period, intra, pause) = burst_stats(&spikes, 400.0);
+    let reference = burst_stats(&pinsky_rinzel_reference(2.1), 400.0);
+    eprintln!(
+        "g_c = 2.1, I_s = 1.5: {per_burst:.2} spikes/burst, period {period:.1} ms, longest intra-burst ISI \
+         {intra:.2} ms, shortest pause {pause:.1} ms; RK4 reference {reference:.2?}"
+    );
+    assert!(per_burst >= 3.0, "bursts of several spikes: {per_burst}");
+    assert!(intra < 8.0, "short intra-burst intervals: {intra} ms");
+    assert!(pause > 10.0 * intra, "long pauses between bursts: {pause} ms");
+    assert!(
+        (per_burst - reference.0).abs() < 0.5,
+        "spikes per burst {per_burst} vs {}",
+        reference.0
+    );
+    assert!(
+        (period / reference.1 - 1.0).abs() < 0.05,
+        "burst period {period} vs {}",
+        reference.1
+    );
 
-    let strong = pinsky_rinzel_spikes(10.5, 0.75, 2000.0);
-    let isis: Vec<f64> = strong.windows(2).map(|w| w[1] - w[0]).skip(2).collect();
-    let mean = isis.iter().sum::<f64>() / isis.len() as f64;
-    let sd = (isis.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isis.len() as f64).sqrt();
-    eprintln!("g_c = 10.5: {} spikes, ISI {mean:.2} +- {sd:.2} ms", strong.len());
-    assert!(isis.len() >= 5 && sd / mean < 0.1, "regular spiking: ISI {mean} +- {sd}");
+    let strong = pinsky_rinzel_spikes(10.5, 1.5, 2000.0);
+    let isis: Vec<f64> = strong.windows(2).map(|w| w[1] - w[0]).collect();
+    let late: Vec<f64> = isis[isis.len() - 4..].to_vec();
+    let reference = pinsky_rinzel_reference(10.5);
+    let reference_isi = reference[reference.len() - 1] - reference[reference.len() - 2];
+    eprintln!(
+        "g_c = 10.5: {} spikes, late ISIs {late:.2?} ms, RK4 reference {reference_isi:.2} ms",
+        strong.len()
+    );
+    assert!(isis.iter().all(|&isi| isi > 20.0), "single spikes, no bursts: {isis:?}");
+    for isi in late {
+        assert!(
+            (isi / reference_isi - 1.0).abs() < 0.03,
+            "regular ISI {isi} vs {reference_isi}"
+        );
+    }
 }
 
 fn data(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 #[test]
@@ -284,20 +351,24 @@ fn swc_file_loads_with_the_right_sections_and_length() {
     assert_eq!(morphology.sections[0].kind, SectionKind::Soma);
     assert!((morphology.sections[0].diameter_um - 20.0).abs() < 1e-12);
     assert!((morphology.total_length_um() - 840.0).abs() < 1e-9);
-    let axons = morphology.sections.iter().filter(|s| s.kind == SectionKind::Axon).count();
+    let axons = morphology
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Axon)
+        .count();
     assert_eq!(axons, 2);
     // Parents come first; the tuft branch point has two children.
     for (i, s) in morphology.sections.iter().enumerate().skip(1) {
         assert!(s.parent.unwrap() < i);
     }
-    // One compartment per section with 100 um or shorter segments at d_lambda = 0.1... count them.
+    // Compartments from the d_lambda rule: odd counts, summing to the cable's size.
     let params = CableParams::default();
     let cable = Cable::new(&morphology, &params);
     let counts = morphology.compartment_counts(params.d_lambda, params.r_a_ohm_cm, params.c_m_uf_cm2);
     assert_eq!(cable.len(), counts.iter().sum::<usize>());
     assert!(counts.iter().all(|&n| n % 2 == 1));
     // Explicit counts override the rule.
-    let fine = Morphology::from_specs(&ball_and_stick(false, 37)).unwrap();
+    let fine = Morphology::from_specs(&ball_and_stick(37)).unwrap();
     assert_eq!(Cable::new(&fine, &params).len(), 38);
 }
 
@@ -308,10 +379,20 @@ fn bad_swc_files_are_refused_with_file_line_and_value() {
         ("1 1 0 0 0 10 -1\n2 3 0 10 0 1 3\n3 3 0 20 0 1 2\n", "3", 2, "cycle"),
         ("1 1 0 0 0 10 -1\n2 3 0 10 0 -1 1\n", "-1", 2, "radius must be positive"),
         ("1 1 0 0 0 10 -1\n2 3 0 10 0 0 1\n", "0", 2, "radius must be positive"),
-        ("# header\n1 1 0 0 0 10 -1\n2 3 0 10 0 1\n", "2 3 0 10 0 1", 3, "expected 7 columns"),
+        (
+            "# header\n1 1 0 0 0 10 -1\n2 3 0 10 0 1\n",
+            "2 3 0 10 0 1",
+            3,
+            "expected 7 columns",
+        ),
         ("1 1 0 0 0 10 -1\n2 1 50 0 0 10 -1\n", "2", 2, "second root"),
         ("1 1 0 0 0 10 -1\n2 3 0 ten 0 1 1\n", "ten", 2, "column `y`"),
-        ("1 1 0 0 0 10 -1\n2 3 0 10 0 1 1\n2 3 0 20 0 1 2\n", "2", 3, "duplicate id"),
+        (
+            "1 1 0 0 0 10 -1\n2 3 0 10 0 1 1\n2 3 0 20 0 1 2\n",
+            "2",
+            3,
+            "duplicate id",
+        ),
         ("1 1 0 0 0 10 -1\n2 3 0 0 0 1 1\n", "2", 2, "zero length"),
     ];
     for &(text, value, line, reason) in cases {
@@ -341,7 +422,10 @@ fn experiments_name_the_swc_file_and_line_of_a_bad_morphology() {
     assert!(err.contains("populations.cell.swc"), "{err}");
     assert!(err.contains(&format!("{}:2:", bad.display())), "{err}");
     assert!(err.contains("-2") && err.contains("radius"), "{err}");
-    let good = text.replace(&bad.display().to_string(), &data("small_pyramid.swc").display().to_string());
+    let good = text.replace(
+        &bad.display().to_string(),
+        &data("small_pyramid.swc").display().to_string(),
+    );
     cognitron_core::experiment::parse(&good, &[]).expect("the committed SWC file loads through an experiment");
     std::fs::remove_dir_all(&dir).ok();
 }

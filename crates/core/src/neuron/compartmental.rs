@@ -401,10 +401,18 @@ pub const FIELDS: &[FieldSpec] = &[
         FieldKind::Text,
         "SWC morphology file (NeuroMorpho standard), relative to the working directory",
     ),
-    FieldSpec::optional("d_lambda", FieldKind::Number, "d_lambda rule at 100 Hz (Hines & Carnevale 2001), 0.1"),
+    FieldSpec::optional(
+        "d_lambda",
+        FieldKind::Number,
+        "d_lambda rule at 100 Hz (Hines & Carnevale 2001), 0.1",
+    ),
     FieldSpec::optional("c_m_uf_cm2", FieldKind::Number, "specific capacitance (uF/cm^2), 1"),
     FieldSpec::optional("r_a_ohm_cm", FieldKind::Number, "axial resistivity (ohm cm), 100"),
-    FieldSpec::optional("g_leak_ms_cm2", FieldKind::Number, "passive leak (mS/cm^2) = 1000 / R_m[ohm cm^2], 0.1"),
+    FieldSpec::optional(
+        "g_leak_ms_cm2",
+        FieldKind::Number,
+        "passive leak (mS/cm^2) = 1000 / R_m[ohm cm^2], 0.1",
+    ),
     FieldSpec::optional("e_leak_mv", FieldKind::Number, "passive leak reversal (mV), -65"),
     FieldSpec::optional(
         "hh_sections",
@@ -413,18 +421,46 @@ pub const FIELDS: &[FieldSpec] = &[
     ),
     FieldSpec::optional("g_na_ms_cm2", FieldKind::Number, "HH sodium (mS/cm^2), 120 (HH 1952)"),
     FieldSpec::optional("g_k_ms_cm2", FieldKind::Number, "HH potassium (mS/cm^2), 36 (HH 1952)"),
-    FieldSpec::optional("g_leak_hh_ms_cm2", FieldKind::Number, "leak of HH sections (mS/cm^2), 0.3 (HH 1952)"),
-    FieldSpec::optional("e_leak_hh_mv", FieldKind::Number, "leak reversal of HH sections (mV), -54.387"),
+    FieldSpec::optional(
+        "g_leak_hh_ms_cm2",
+        FieldKind::Number,
+        "leak of HH sections (mS/cm^2), 0.3 (HH 1952)",
+    ),
+    FieldSpec::optional(
+        "e_leak_hh_mv",
+        FieldKind::Number,
+        "leak reversal of HH sections (mV), -54.387",
+    ),
     FieldSpec::optional("e_na_mv", FieldKind::Number, "sodium reversal (mV), 50"),
     FieldSpec::optional("e_k_mv", FieldKind::Number, "potassium reversal (mV), -77"),
-    FieldSpec::optional("celsius", FieldKind::Number, "temperature (°C); HH rates x 3^((T - 6.3)/10), 6.3"),
-    FieldSpec::optional("synapse_section", FieldKind::Text, "section where synapses land, the last one"),
+    FieldSpec::optional(
+        "celsius",
+        FieldKind::Number,
+        "temperature (°C); HH rates x 3^((T - 6.3)/10), 6.3",
+    ),
+    FieldSpec::optional(
+        "synapse_section",
+        FieldKind::Text,
+        "section where synapses land, the last one",
+    ),
     FieldSpec::optional("synapse_x", FieldKind::Number, "position on it (0..1), 0.5"),
-    FieldSpec::optional("probe_section", FieldKind::Text, "section recorded as v_probe, the synapse section"),
+    FieldSpec::optional(
+        "probe_section",
+        FieldKind::Text,
+        "section recorded as v_probe, the synapse section",
+    ),
     FieldSpec::optional("probe_x", FieldKind::Number, "position on it (0..1), 0.5"),
     FieldSpec::optional("i_soma_pa", FieldKind::Number, "constant current into the soma (pA)"),
-    FieldSpec::optional("spike_threshold_mv", FieldKind::Number, "somatic spike detection (upward crossing, mV), 0"),
-    FieldSpec::optional("v_init_mv", FieldKind::Number, "initial v everywhere (mV), gates at steady state, -65"),
+    FieldSpec::optional(
+        "spike_threshold_mv",
+        FieldKind::Number,
+        "somatic spike detection (upward crossing, mV), 0",
+    ),
+    FieldSpec::optional(
+        "v_init_mv",
+        FieldKind::Number,
+        "initial v everywhere (mV), gates at steady state, -65",
+    ),
 ];
 
 impl Compartmental {
@@ -499,13 +535,8 @@ impl Compartmental {
         match (&self.swc, self.sections.is_empty()) {
             (Some(path), true) => super::swc::load(std::path::Path::new(path))
                 .map_err(|e| ModelError::new(at("swc"), format!("\"{path}\""), e.to_string())),
-            (None, false) => Morphology::from_specs(&self.sections).map_err(|e| {
-                ModelError::new(
-                    at(&format!("sections[{}].{}", e.section, e.field)),
-                    e.value,
-                    e.reason,
-                )
-            }),
+            (None, false) => Morphology::from_specs(&self.sections)
+                .map_err(|e| ModelError::new(at(&format!("sections[{}].{}", e.section, e.field)), e.value, e.reason)),
             (Some(path), false) => Err(ModelError::new(
                 at("swc"),
                 format!("\"{path}\""),
@@ -523,9 +554,9 @@ impl Compartmental {
     fn sites(&self, morphology: &Morphology, cable: &Cable) -> Result<[usize; 3], ModelError> {
         let find = |field: &str, name: &Option<String>, default: usize| match name {
             None => Ok(default),
-            Some(name) => morphology.section_index(name).ok_or_else(|| {
-                ModelError::new(field.to_string(), format!("\"{name}\""), "no section has this name")
-            }),
+            Some(name) => morphology
+                .section_index(name)
+                .ok_or_else(|| ModelError::new(field.to_string(), format!("\"{name}\""), "no section has this name")),
         };
         let last = morphology.sections.len() - 1;
         let synapse = find("synapse_section", &self.synapse_section, last)?;

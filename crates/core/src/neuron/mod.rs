@@ -17,8 +17,8 @@ pub mod synapse;
 
 pub use compartmental::Compartmental;
 pub use izhikevich::Izhikevich;
-pub use pinsky_rinzel::PinskyRinzel;
 pub use lif::{LifChunk, LifKernel, LifState};
+pub use pinsky_rinzel::PinskyRinzel;
 pub use synapse::{SynapseParams, SynapticInput};
 
 use crate::error::ModelError;

@@ -137,7 +137,12 @@ impl Morphology {
             reason: reason.to_string(),
         };
         if specs.is_empty() {
-            return Err(err(0, "sections", "[]".into(), "a morphology needs at least one section"));
+            return Err(err(
+                0,
+                "sections",
+                "[]".into(),
+                "a morphology needs at least one section",
+            ));
         }
         let mut sections = Vec::with_capacity(specs.len());
         for (i, s) in specs.iter().enumerate() {
@@ -174,12 +179,22 @@ impl Morphology {
                 }
                 Some(ParentRef::Index(p)) if *p < i => Some(*p),
                 Some(ParentRef::Index(p)) => {
-                    return Err(err(i, "parent", p.to_string(), "a parent must be listed before its children"))
+                    return Err(err(
+                        i,
+                        "parent",
+                        p.to_string(),
+                        "a parent must be listed before its children",
+                    ))
                 }
                 Some(ParentRef::Name(name)) => match specs[..i].iter().position(|o| &o.name == name) {
                     Some(p) => Some(p),
                     None if specs.iter().any(|o| &o.name == name) => {
-                        return Err(err(i, "parent", name.clone(), "a parent must be listed before its children"))
+                        return Err(err(
+                            i,
+                            "parent",
+                            name.clone(),
+                            "a parent must be listed before its children",
+                        ))
                     }
                     None => return Err(err(i, "parent", name.clone(), "no section has this name")),
                 },

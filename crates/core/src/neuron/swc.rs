@@ -96,7 +96,11 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
         let integer = |k: usize| -> Result<i64, SwcError> {
             let x = numbers[k];
             if x.fract() != 0.0 || x.abs() > 1e15 {
-                return Err(err(line, fields[k], format!("column `{}` must be an integer", COLUMNS[k])));
+                return Err(err(
+                    line,
+                    fields[k],
+                    format!("column `{}` must be an integer", COLUMNS[k]),
+                ));
             }
             Ok(x as i64)
         };
@@ -108,7 +112,11 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
             return Err(err(line, fields[5], "the radius must be positive".into()));
         }
         if parent < -1 {
-            return Err(err(line, fields[6], "the parent must be -1 (root) or a point id".into()));
+            return Err(err(
+                line,
+                fields[6],
+                "the parent must be -1 (root) or a point id".into(),
+            ));
         }
         if let Some(&other) = index_of.get(&id) {
             return Err(err(
@@ -141,7 +149,10 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
                 return Err(err(
                     p.line,
                     &p.id.to_string(),
-                    format!("a second root (parent -1); the first is id {} on line {}", first.id, first.line),
+                    format!(
+                        "a second root (parent -1); the first is id {} on line {}",
+                        first.id, first.line
+                    ),
                 ));
             }
             root = Some(i);
@@ -187,7 +198,10 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
         return Err(err(
             p.line,
             &p.parent.to_string(),
-            format!("point {} is not connected to the root: its parent links form a cycle", p.id),
+            format!(
+                "point {} is not connected to the root: its parent links form a cycle",
+                p.id
+            ),
         ));
     }
     let r = &points[root];
@@ -201,7 +215,12 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
 
     // Sections, in breadth-first order (parents first).
     let mut section_of = vec![usize::MAX; points.len()];
-    let mut specs = vec![SectionSpec::new("soma", SectionKind::Soma, 2.0 * r.radius, 2.0 * r.radius)];
+    let mut specs = vec![SectionSpec::new(
+        "soma",
+        SectionKind::Soma,
+        2.0 * r.radius,
+        2.0 * r.radius,
+    )];
     section_of[root] = 0;
     for &i in &order[1..] {
         let p = &points[i];
@@ -216,7 +235,10 @@ pub fn parse(text: &str, file: &str) -> Result<Morphology, SwcError> {
             return Err(err(
                 p.line,
                 &p.id.to_string(),
-                format!("point {} lies at the same position as its parent {}: a segment of zero length", p.id, parent.id),
+                format!(
+                    "point {} lies at the same position as its parent {}: a segment of zero length",
+                    p.id, parent.id
+                ),
             ));
         }
         let kind = match p.kind {
