@@ -172,6 +172,10 @@ pub enum FieldKind {
     Init,
     /// One of the given strings.
     Choice(&'static [&'static str]),
+    /// An array of strings, each one of the given ones.
+    Choices(&'static [&'static str]),
+    /// An array of tables (`[[x.name]]`), each with these fields.
+    Tables(&'static [FieldSpec]),
     /// Anything; checked by the model's own parsing.
     Any,
 }

@@ -429,3 +429,83 @@ fn experiments_name_the_swc_file_and_line_of_a_bad_morphology() {
     cognitron_core::experiment::parse(&good, &[]).expect("the committed SWC file loads through an experiment");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn experiments_name_the_field_and_line_of_a_bad_inline_section() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/ball_and_stick.toml"),
+    )
+    .unwrap();
+    cognitron_core::experiment::parse(&text, &[]).expect("the example parses");
+    let line_of = |text: &str, needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    let cases = [
+        (
+            "length_um = 1000.0",
+            "length_um = -1000.0",
+            "sections.1.length_um",
+            "-1000",
+        ),
+        ("parent = \"soma\"", "parent = \"trunk\"", "sections.1.parent", "trunk"),
+        (
+            "compartments = 100",
+            "compartmentz = 100",
+            "sections.1.compartmentz",
+            "100",
+        ),
+        (
+            "hh_sections = [\"soma\"]",
+            "hh_sections = [\"somma\"]",
+            "hh_sections.0",
+            "\"somma\"",
+        ),
+        ("synapse_x = 0.9", "synapse_x = 1.5", "synapse_x", "1.5"),
+        (
+            "synapse_section = \"dend\"",
+            "synapse_section = \"apical\"",
+            "synapse_section",
+            "\"apical\"",
+        ),
+    ];
+    for (good, bad, field, value) in cases {
+        let broken = text.replacen(good, bad, 1);
+        let err = cognitron_core::experiment::parse(&broken, &[]).unwrap_err();
+        assert_eq!(err.field, format!("populations.cell.{field}"), "{err}");
+        assert_eq!(err.value, value, "{err}");
+        assert_eq!(err.line, Some(line_of(&broken, bad)), "{err}");
+    }
+}
+
+#[test]
+fn current_synapse_on_an_isopotential_cell_gives_the_analytic_psp() {
+    // C dV/dt = -V/R + I0 e^{-t/tau_s}: V = I0 / (C (1/tau_m - 1/tau_s)) (e^{-t/tau_s} - e^{-t/tau_m}).
+    let (dt, i0, tau_s) = (0.01, 100.0, 5.0);
+    let mut cell = Compartmental::new(1, vec![SectionSpec::new("soma", SectionKind::Soma, 20.0, 20.0)]);
+    cell.hh_sections = vec![];
+    cell.synapse = SynapseModel::CurrentExp;
+    cell.tau_exc_ms = tau_s;
+    let net = Network::new(dt, 60.0, 1)
+        .spike_times("input", 1, vec![(0, 10.0)])
+        .population("cell", Population::Compartmental(cell))
+        .project("in", "input", "cell", Connector::OneToOne, i0, 0.1)
+        .record_state("cell", &["v"], &[0]);
+    let result = run(&net);
+    let trace = result.traces.iter().find(|t| t.variable == "v").unwrap();
+    let c_pf = 1.0 * PI * 400.0 * 1e-2; // uF/cm^2 * um^2 -> pF
+    let tau_m = 10.0;
+    let onset = 10.1; // emitted at 10 ms, applied one delay (0.1 ms) later
+    let k = i0 / (c_pf * (1.0 / tau_m - 1.0 / tau_s));
+    let peak_time = (tau_m * tau_s / (tau_m - tau_s)) * (tau_m / tau_s).ln();
+    let peak = k * ((-peak_time / tau_s).exp() - (-peak_time / tau_m).exp());
+    let mut worst = 0.0f64;
+    for (&t, &v) in trace.times_ms.iter().zip(&trace.values) {
+        let s = t - onset;
+        let want = if s > 0.0 {
+            k * ((-s / tau_s).exp() - (-s / tau_m).exp())
+        } else {
+            0.0
+        };
+        worst = worst.max((v - E_LEAK - want).abs());
+    }
+    eprintln!("PSP peak {peak:.3} mV, worst deviation {worst:.2e} mV");
+    assert!(worst < 0.01 * peak, "worst deviation {worst} mV of a {peak} mV PSP");
+}

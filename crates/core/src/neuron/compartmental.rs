@@ -387,14 +387,38 @@ fn default_e_inh() -> f64 {
     -80.0
 }
 
+const SECTION_KINDS: &[&str] = &["soma", "dendrite", "axon"];
+
+/// The fields of one section (`morphology::SectionSpec`).
+pub const SECTION_FIELDS: &[FieldSpec] = &[
+    FieldSpec::required("name", FieldKind::Text, "section name"),
+    FieldSpec::required("kind", FieldKind::Choice(SECTION_KINDS), "soma, dendrite or axon"),
+    FieldSpec::required("length_um", FieldKind::Number, "length (um)"),
+    FieldSpec::required("diameter_um", FieldKind::Number, "diameter (um)"),
+    FieldSpec::optional(
+        "parent",
+        FieldKind::Any,
+        "parent section: name or index; none for the root",
+    ),
+    FieldSpec::optional(
+        "parent_x",
+        FieldKind::Number,
+        "position on the parent (0..1), 1 (its end)",
+    ),
+    FieldSpec::optional(
+        "compartments",
+        FieldKind::Integer,
+        "compartments, default from the d_lambda rule",
+    ),
+];
+
 /// The TOML fields of `model = "compartmental"`, besides the shared `SYNAPSE_FIELDS`.
 pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::required("n", FieldKind::Integer, "number of neurons"),
     FieldSpec::optional(
         "sections",
-        FieldKind::Any,
-        "inline morphology: [[..sections]] with name, kind (soma|dendrite|axon), length_um, diameter_um, \
-         parent (name or index), parent_x (0..1, default 1), compartments (default: d_lambda rule)",
+        FieldKind::Tables(SECTION_FIELDS),
+        "inline morphology: [[populations.x.sections]], parents before children",
     ),
     FieldSpec::optional(
         "swc",
@@ -416,7 +440,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::optional("e_leak_mv", FieldKind::Number, "passive leak reversal (mV), -65"),
     FieldSpec::optional(
         "hh_sections",
-        FieldKind::Any,
+        FieldKind::Choices(SECTION_KINDS),
         "section kinds with Hodgkin-Huxley (1952) squid channels, [\"soma\", \"axon\"]",
     ),
     FieldSpec::optional("g_na_ms_cm2", FieldKind::Number, "HH sodium (mS/cm^2), 120 (HH 1952)"),
@@ -536,7 +560,7 @@ impl Compartmental {
             (Some(path), true) => super::swc::load(std::path::Path::new(path))
                 .map_err(|e| ModelError::new(at("swc"), format!("\"{path}\""), e.to_string())),
             (None, false) => Morphology::from_specs(&self.sections)
-                .map_err(|e| ModelError::new(at(&format!("sections[{}].{}", e.section, e.field)), e.value, e.reason)),
+                .map_err(|e| ModelError::new(at(&format!("sections.{}.{}", e.section, e.field)), e.value, e.reason)),
             (Some(path), false) => Err(ModelError::new(
                 at("swc"),
                 format!("\"{path}\""),
