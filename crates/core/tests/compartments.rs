@@ -367,6 +367,10 @@ fn swc_file_loads_with_the_right_sections_and_length() {
     let counts = morphology.compartment_counts(params.d_lambda, params.r_a_ohm_cm, params.c_m_uf_cm2);
     assert_eq!(cable.len(), counts.iter().sum::<usize>());
     assert!(counts.iter().all(|&n| n % 2 == 1));
+    // NEURON's d_lambda rule for the 1000 x 2 um dendrite (R_a 100 ohm cm, C_m 1 uF/cm^2):
+    // lambda_100Hz = 1e5 sqrt(2 / (4 pi 100 * 100)) = 398.9 um, nseg = int((1000 / 39.89 + 0.9) / 2) * 2 + 1 = 25.
+    let rule = Morphology::from_specs(&[SectionSpec::new("dend", SectionKind::Dendrite, 1000.0, 2.0)]).unwrap();
+    assert_eq!(rule.compartment_counts(0.1, 100.0, 1.0), vec![25]);
     // Explicit counts override the rule.
     let fine = Morphology::from_specs(&ball_and_stick(37)).unwrap();
     assert_eq!(Cable::new(&fine, &params).len(), 38);
@@ -508,4 +512,54 @@ fn current_synapse_on_an_isopotential_cell_gives_the_analytic_psp() {
     }
     eprintln!("PSP peak {peak:.3} mV, worst deviation {worst:.2e} mV");
     assert!(worst < 0.01 * peak, "worst deviation {worst} mV of a {peak} mV PSP");
+}
+
+#[test]
+fn bad_inline_morphologies_are_refused() {
+    let soma = || SectionSpec::new("soma", SectionKind::Soma, 20.0, 20.0);
+    let dend = || SectionSpec::new("dend", SectionKind::Dendrite, 100.0, 1.0);
+    let cases: Vec<(Vec<SectionSpec>, usize, &str, &str)> = vec![
+        (vec![soma(), dend()], 1, "parent", "only the first section"),
+        (
+            vec![soma(), dend().child_of("tuft", 1.0)],
+            1,
+            "parent",
+            "no section has this name",
+        ),
+        (
+            vec![
+                soma(),
+                dend().child_of("tuft", 1.0),
+                SectionSpec::new("tuft", SectionKind::Dendrite, 50.0, 1.0).child_of("soma", 1.0),
+            ],
+            1,
+            "parent",
+            "listed before",
+        ),
+        (vec![soma(), dend().child_of("soma", 1.5)], 1, "parent_x", "[0, 1]"),
+        (vec![soma(), soma().child_of("soma", 1.0)], 1, "name", "two sections"),
+        (
+            vec![SectionSpec::new("soma", SectionKind::Soma, 0.0, 20.0)],
+            0,
+            "length_um",
+            "positive",
+        ),
+        (
+            vec![SectionSpec::new("soma", SectionKind::Soma, 20.0, f64::NAN)],
+            0,
+            "diameter_um",
+            "positive",
+        ),
+        (
+            vec![soma(), dend().child_of("soma", 1.0).with_compartments(0)],
+            1,
+            "compartments",
+            "between 1",
+        ),
+    ];
+    for (specs, section, field, reason) in cases {
+        let err = Morphology::from_specs(&specs).unwrap_err();
+        assert_eq!((err.section, err.field), (section, field), "{err}");
+        assert!(err.reason.contains(reason), "{err}");
+    }
 }
