@@ -200,7 +200,12 @@ pub fn labelled_traces(path: &Path, result: &RunResult, captions: &[String]) -> 
             (lo - 1.0, lo + 1.0)
         };
         let t_end = trace.times_ms.last().copied().unwrap_or(1.0);
-        let unit = if trace.variable == "v" { "mV" } else { "pA or nS" };
+        // Membrane potentials are `v` or `v_<where>` (compartments).
+        let unit = if trace.variable == "v" || trace.variable.starts_with("v_") {
+            "mV"
+        } else {
+            "pA or nS"
+        };
         let mut chart = ChartBuilder::on(&area)
             .caption(caption, ("sans-serif", 18))
             .margin(8)

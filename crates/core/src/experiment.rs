@@ -1008,6 +1008,15 @@ fn check_fields(p: &Table, fields: &[&FieldSpec], context: &str) -> Checked {
             FieldKind::Text => p.string(field.name)?,
             FieldKind::Init => p.with(field.name, |f| f.distribution(true, true))?,
             FieldKind::Choice(options) => p.one_of(field.name, options)?,
+            FieldKind::Choices(options) => p.with(field.name, |f| {
+                f.array()?.iter().try_for_each(|item| item.one_of(options).map(|_| ()))
+            })?,
+            FieldKind::Tables(fields) => p.with(field.name, |f| {
+                let fields: Vec<&FieldSpec> = fields.iter().collect();
+                f.array()?
+                    .iter()
+                    .try_for_each(|item| check_fields(&item.table()?, &fields, ""))
+            })?,
             FieldKind::Any => {}
         }
     }

@@ -7,7 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
-use crate::neuron::{Izhikevich, NeuronSpec};
+use crate::neuron::{Compartmental, Izhikevich, NeuronSpec, PinskyRinzel};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,8 @@ impl NetworkSpec {
 pub enum Population {
     Lif(Lif),
     Izhikevich(Izhikevich),
+    Compartmental(Compartmental),
+    PinskyRinzel(PinskyRinzel),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
@@ -103,7 +105,7 @@ pub enum Population {
 pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
 
 /// The `model` names of neuron populations.
-pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich"];
+pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "compartmental", "pinsky_rinzel"];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -123,6 +125,8 @@ impl Population {
     pub fn neuron_spec(&self) -> Option<&dyn NeuronSpec> {
         match self {
             Population::Izhikevich(p) => Some(p),
+            Population::Compartmental(p) => Some(p),
+            Population::PinskyRinzel(p) => Some(p),
             Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
         }
     }
@@ -149,6 +153,8 @@ impl Population {
 pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
     let own = match model {
         "izhikevich" => crate::neuron::izhikevich::FIELDS,
+        "compartmental" => crate::neuron::compartmental::FIELDS,
+        "pinsky_rinzel" => crate::neuron::pinsky_rinzel::FIELDS,
         _ => return None,
     };
     Some(own.iter().chain(SYNAPSE_FIELDS).collect())
@@ -166,6 +172,10 @@ pub enum FieldKind {
     Init,
     /// One of the given strings.
     Choice(&'static [&'static str]),
+    /// An array of strings, each one of the given ones.
+    Choices(&'static [&'static str]),
+    /// An array of tables (`[[x.name]]`), each with these fields.
+    Tables(&'static [FieldSpec]),
     /// Anything; checked by the model's own parsing.
     Any,
 }

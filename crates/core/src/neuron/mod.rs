@@ -7,12 +7,18 @@
 //! synaptic event (`add_input`).
 
 pub mod channels;
+pub mod compartmental;
 pub mod izhikevich;
 pub mod lif;
+pub mod morphology;
+pub mod pinsky_rinzel;
+pub mod swc;
 pub mod synapse;
 
+pub use compartmental::Compartmental;
 pub use izhikevich::Izhikevich;
 pub use lif::{LifChunk, LifKernel, LifState};
+pub use pinsky_rinzel::PinskyRinzel;
 pub use synapse::{SynapseParams, SynapticInput};
 
 use crate::error::ModelError;
