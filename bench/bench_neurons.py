@@ -14,7 +14,8 @@ both did the same work) and the ratio.
 The equations are the same in both tools (see MODELS: the Brian2 equations next to
 the cognitron population table), including the integration method: exact for LIF,
 forward Euler for Izhikevich as in the paper, exponential Euler for Hodgkin-Huxley
-(Brian2's choice for it).
+(Brian2's choice for it). AdEx: Brian2 integrates it with forward Euler at dt;
+cognitron with the method its population table asks for (see the row's note).
 """
 import argparse
 import json
@@ -70,6 +71,61 @@ du/dt = 0.02*(0.2*v - u)/ms : volt""",
             threshold="v >= 30*mV", reset="v = -65*mV; u += 8*mV", refractory=None, method="euler",
             init="v = '-70*mV + 10*mV*rand()'; u = '0.2*v'"),
     ),
+    # AdEx, Naud et al. (2008) "tonic" parameters, I = 500 pA; forward Euler in Brian2.
+    "adex": dict(
+        cognitron="""model = "adex"
+c_m_pf = 200.0
+g_l_ns = 10.0
+e_l_mv = -70.0
+v_t_mv = -50.0
+delta_t_mv = 2.0
+a_ns = 2.0
+tau_w_ms = 30.0
+b_pa = 0.0
+v_r_mv = -58.0
+v_peak_mv = 0.0
+i_bias_pa = 500.0
+v_init_mv = { uniform = [-70.0, -60.0] }
+""",
+        brian2=dict(
+            eqs="""dv/dt = (-10*nS*(v + 70*mV) + 10*nS*2*mV*exp((v + 50*mV)/(2*mV)) - w + 500*pA)/(200*pF) : volt
+dw/dt = (2*nS*(v + 70*mV) - w)/(30*ms) : amp""",
+            threshold="v > 0*mV", reset="v = -58*mV; w += 0*pA", refractory=None, method="euler",
+            init="v = '-70*mV + 10*mV*rand()'"),
+    ),
+    # The COBA-HH neuron of Brette et al. (2007) benchmark 3 (Traub-Miles kinetics,
+    # conductance synapses), driven by 1 nA; exponential Euler in both.
+    "hh": dict(
+        cognitron="""model = "hh"
+kinetics = "traub_miles"
+c_m_pf = 200.0
+g_na_ns = 20000.0
+g_k_ns = 6000.0
+g_leak_ns = 10.0
+e_na_mv = 50.0
+e_k_mv = -90.0
+e_leak_mv = -60.0
+v_t_mv = -63.0
+v_th_mv = -20.0
+t_ref_ms = 3.0
+i_bias_pa = 1000.0
+synapse = "conductance_exp"
+tau_exc_ms = 5.0
+tau_inh_ms = 10.0
+e_exc_mv = 0.0
+e_inh_mv = -80.0
+v_init_mv = { uniform = [-70.0, -60.0] }
+""",
+        brian2=dict(
+            eqs="""dv/dt = (10*nS*(-60*mV - v) + ge*(0*mV - v) + gi*(-80*mV - v) - 20000*nS*(m*m*m)*h*(v - 50*mV) - 6000*nS*(n*n*n*n)*(v + 90*mV) + 1000*pA)/(200*pF) : volt
+dm/dt = 0.32*(mV**-1)*(13.*mV-v-63*mV)/(exp((13.*mV-v-63*mV)/(4.*mV))-1.)/ms*(1-m)-0.28*(mV**-1)*(v+63*mV-40.*mV)/(exp((v+63*mV-40.*mV)/(5.*mV))-1.)/ms*m : 1
+dn/dt = 0.032*(mV**-1)*(15.*mV-v-63*mV)/(exp((15.*mV-v-63*mV)/(5.*mV))-1.)/ms*(1.-n)-.5*exp((10.*mV-v-63*mV)/(40.*mV))/ms*n : 1
+dh/dt = 0.128*exp((17.*mV-v-63*mV)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v-63*mV)/(5.*mV)))/ms*h : 1
+dge/dt = -ge/(5*ms) : siemens
+dgi/dt = -gi/(10*ms) : siemens""",
+            threshold="v > -20*mV", reset=None, refractory="3*ms", method="exponential_euler",
+            init="v = '-70*mV + 10*mV*rand()'"),
+    ),
 }
 
 
@@ -79,7 +135,9 @@ def worker_brian2(a):
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     b2.defaultclock.dt = 0.1 * b2.ms
     m = MODELS[a.model]["brian2"]
-    kw = dict(threshold=m["threshold"], reset=m["reset"], method=m["method"])
+    kw = dict(threshold=m["threshold"], method=m["method"])
+    if m["reset"]:
+        kw["reset"] = m["reset"]
     if m["refractory"]:
         kw["refractory"] = m["refractory"]
     group = b2.NeuronGroup(a.N, m["eqs"], **kw)

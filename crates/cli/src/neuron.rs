@@ -96,9 +96,9 @@ pub struct Request<'a> {
 pub fn run(r: &Request) -> Result<()> {
     let table = population_table(r.spec, r.params)?;
     let model = table.get("model").and_then(|m| m.as_str()).unwrap_or("").to_string();
-    let (_, in_pa) =
+    let (_, unit) =
         probe::bias_field(&model).ok_or_else(|| anyhow!("model `{model}` has no injected-current field"))?;
-    let unit = if in_pa { "pA" } else { "model units" };
+    let in_pa = unit == "pA";
     let default_range = if in_pa { "0pA..500pA" } else { "0..20" };
     let currents = probe::parse_current_range(r.current.unwrap_or(default_range), r.steps, in_pa)
         .map_err(|e| anyhow!("--current {e}"))?;

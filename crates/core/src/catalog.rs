@@ -80,6 +80,15 @@ pub fn description(model: &str) -> &'static str {
             "Izhikevich (2003) simple model, IEEE Trans Neural Netw 14:1569: \
              dv/dt = 0.04 v^2 + 5 v + 140 - u + I, du/dt = a (b v - u)."
         }
+        "compartmental" => {
+            "Multi-compartment neuron: a morphology of cylindrical sections (inline or an SWC file, \
+             the NeuroMorpho standard) as a cable (Rall; backward Euler with the Hines algorithm), \
+             passive membrane with optional Hodgkin-Huxley (1952) squid channels per section kind."
+        }
+        "pinsky_rinzel" => {
+            "Pinsky & Rinzel (1994) two-compartment CA3 pyramidal cell, J Comput Neurosci 1:39: \
+             soma (Na, K-DR) and dendrite (Ca, K-AHP, K-C) coupled by g_c; bursts at low coupling."
+        }
         "poisson" => "Independent Poisson spike generators, constant or piecewise-constant rate.",
         "spike_times" => "Spike generators firing at given times.",
         _ => "",
@@ -104,6 +113,11 @@ fn kind(kind: FieldKind) -> String {
         FieldKind::Text => "string".into(),
         FieldKind::Init => "number or distribution".into(),
         FieldKind::Choice(options) => options.join(" \\| "),
+        FieldKind::Choices(options) => format!("list of {}", options.join(" \\| ")),
+        FieldKind::Tables(fields) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+            format!("array of tables {{ {} }}", names.join(", "))
+        }
         FieldKind::Any => "table or array".into(),
     }
 }

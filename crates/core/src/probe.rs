@@ -10,20 +10,25 @@ use crate::experiment;
 use crate::model::{model_fields, Network};
 use crate::{RunResult, Simulation};
 
-/// The field that holds a model's constant injected current, and whether it
-/// is in pA (`i_bias_pa`) or in the model's own normalised units (`i_bias`).
-pub fn bias_field(model: &str) -> Option<(&'static str, bool)> {
+/// Fields that inject a constant current, in order of preference, with
+/// their unit ("pA" takes quantities such as `0.5nA`).
+const CURRENT_FIELDS: &[(&str, &str)] = &[
+    ("i_bias_pa", "pA"),
+    ("i_soma_pa", "pA"),
+    ("i_soma_ua_cm2", "uA/cm^2"),
+    ("i_bias", "model units"),
+];
+
+/// The field that holds a model's constant injected current and its unit.
+pub fn bias_field(model: &str) -> Option<(&'static str, &'static str)> {
     if model == "lif" {
-        return Some(("i_bias_pa", true));
+        return Some(CURRENT_FIELDS[0]);
     }
     let fields = model_fields(model)?;
-    if fields.iter().any(|f| f.name == "i_bias_pa") {
-        Some(("i_bias_pa", true))
-    } else if fields.iter().any(|f| f.name == "i_bias") {
-        Some(("i_bias", false))
-    } else {
-        None
-    }
+    CURRENT_FIELDS
+        .iter()
+        .find(|(name, _)| fields.iter().any(|f| f.name == *name))
+        .copied()
 }
 
 /// One point of an f-I curve.
@@ -70,7 +75,7 @@ pub fn fi_curve(
         ModelError::new(
             "populations.neuron.model",
             format!("\"{model}\""),
-            "this model has no injected-current field (i_bias_pa or i_bias)",
+            "this model has no injected-current field (i_bias_pa, i_soma_pa, i_soma_ua_cm2 or i_bias)",
         )
     })?;
     let document = |names_and_currents: &[(String, f64)], traced: &[String]| {
