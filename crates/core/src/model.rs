@@ -7,7 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
-use crate::neuron::{Izhikevich, NeuronSpec};
+use crate::neuron::{Hh, Izhikevich, NeuronSpec};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,7 @@ impl NetworkSpec {
 pub enum Population {
     Lif(Lif),
     Izhikevich(Izhikevich),
+    Hh(Hh),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
@@ -103,7 +104,7 @@ pub enum Population {
 pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
 
 /// The `model` names of neuron populations.
-pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich"];
+pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "hh"];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -123,6 +124,7 @@ impl Population {
     pub fn neuron_spec(&self) -> Option<&dyn NeuronSpec> {
         match self {
             Population::Izhikevich(p) => Some(p),
+            Population::Hh(p) => Some(p),
             Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
         }
     }
@@ -149,6 +151,7 @@ impl Population {
 pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
     let own = match model {
         "izhikevich" => crate::neuron::izhikevich::FIELDS,
+        "hh" => crate::neuron::hh::FIELDS,
         _ => return None,
     };
     Some(own.iter().chain(SYNAPSE_FIELDS).collect())

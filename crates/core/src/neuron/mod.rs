@@ -7,10 +7,12 @@
 //! synaptic event (`add_input`).
 
 pub mod channels;
+pub mod hh;
 pub mod izhikevich;
 pub mod lif;
 pub mod synapse;
 
+pub use hh::Hh;
 pub use izhikevich::Izhikevich;
 pub use lif::{LifChunk, LifKernel, LifState};
 pub use synapse::{SynapseParams, SynapticInput};
