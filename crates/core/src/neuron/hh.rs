@@ -31,7 +31,7 @@
 
 use super::channels::{self, relax_gate};
 use super::synapse::{SynapseParams, SynapticInput};
-use super::{crossed, draw_init, NeuronChunk, NeuronSpec};
+use super::{crossed, draw_init, exp_negative, NeuronChunk, NeuronSpec};
 use crate::error::ModelError;
 use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
@@ -369,6 +369,7 @@ impl NeuronSpec for Hh {
             dt,
             ref_steps: (self.t_ref_ms / dt).round() as u32,
             q,
+            v_old: vec![0.0; len],
             v,
             m,
             h,
@@ -389,12 +390,57 @@ pub struct HhChunk {
     /// `Hh::temperature_factor()`.
     q: f64,
     v: Vec<f64>,
+    /// Scratch: v at the start of the step.
+    v_old: Vec<f64>,
     m: Vec<f64>,
     h: Vec<f64>,
     n: Vec<f64>,
     /// Steps left during which no new spike is detected.
     refractory: Vec<u32>,
     synapses: SynapticInput,
+}
+
+impl HhChunk {
+    /// One exponential-Euler step of every neuron with the gate rates
+    /// `rates(v)`; the old v is kept in `v_old` for the threshold test.
+    #[inline(always)]
+    fn integrate(&mut self, rates: impl Fn(f64) -> [(f64, f64); 3]) {
+        let p = &self.params;
+        let dt = self.dt;
+        let dt_over_c = dt / p.c_m_pf; // G [nS] * dt [ms] / C [pF] is dimensionless
+        let (g_leak, g_na_max, g_k_max) = (p.g_leak_ns, p.g_na_ns, p.g_k_ns);
+        let (e_leak, e_na, e_k) = (p.e_leak_mv, p.e_na_mv, p.e_k_mv);
+        let leak_drive = g_leak * e_leak + p.i_bias_pa;
+        // Conductance synapses add to G and to the drive; current synapses
+        // (and delta synapses, whose stored values stay 0) only to the drive.
+        let (g_weight, e_exc, e_inh) = match p.synapse {
+            SynapseModel::ConductanceExp => (1.0, self.synapses.e_exc, self.synapses.e_inh),
+            _ => (0.0, 1.0, 1.0),
+        };
+        let (g_exc, decay_exc, g_inh, decay_inh) = self.synapses.stored();
+        let len = self.v.len();
+        let (v, v_old) = (&mut self.v[..len], &mut self.v_old[..len]);
+        let (m, h, n) = (&mut self.m[..len], &mut self.h[..len], &mut self.n[..len]);
+        let (g_exc, g_inh) = (&g_exc[..len], &g_inh[..len]);
+        for j in 0..len {
+            let (v0, m0, h0, n0) = (v[j], m[j], h[j], n[j]);
+            // v relaxes with every conductance held at its start-of-step value.
+            let g_na = g_na_max * m0 * m0 * m0 * h0;
+            let n2 = n0 * n0;
+            let g_k = g_k_max * n2 * n2;
+            let (ge, gi) = (g_exc[j] * decay_exc, g_inh[j] * decay_inh);
+            let g_total = g_leak + g_na + g_k + g_weight * (ge + gi);
+            let drive = leak_drive + g_na * e_na + g_k * e_k + ge * e_exc + gi * e_inh;
+            let v_inf = drive / g_total;
+            v[j] = v_inf + (v0 - v_inf) * exp_negative(-g_total * dt_over_c);
+            v_old[j] = v0;
+            // The gates relax towards their steady states at the old v.
+            let [(am, bm), (ah, bh), (an, bn)] = rates(v0);
+            m[j] = relax_gate(m0, am, bm, dt);
+            h[j] = relax_gate(h0, ah, bh, dt);
+            n[j] = relax_gate(n0, an, bn, dt);
+        }
+    }
 }
 
 impl NeuronChunk for HhChunk {
@@ -412,46 +458,38 @@ impl NeuronChunk for HhChunk {
 
     fn update(&mut self, step: u64, _rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let p = &self.params;
-        let dt = self.dt;
-        let dt_over_c = dt / p.c_m_pf; // ms/pF: G [nS] * dt / C is dimensionless
         if p.synapse == SynapseModel::Delta {
             for (v, &jump) in self.v.iter_mut().zip(self.synapses.jumps()) {
                 *v += jump;
             }
         }
-        let conductance = p.synapse == SynapseModel::ConductanceExp;
-        let (e_exc, e_inh) = (self.synapses.e_exc, self.synapses.e_inh);
+        let (q, v_t) = (self.q, p.v_t_mv);
+        // One loop per kinetics, so that the rates inline into a loop
+        // without branches (which then vectorises).
+        match p.kinetics {
+            Kinetics::Squid => self.integrate(|v| {
+                let scale = |(a, b): (f64, f64)| (q * a, q * b);
+                [
+                    scale(channels::squid::m(v)),
+                    scale(channels::squid::h(v)),
+                    scale(channels::squid::n(v)),
+                ]
+            }),
+            Kinetics::TraubMiles => self.integrate(|v| {
+                [
+                    channels::traub_miles::m(v, v_t),
+                    channels::traub_miles::h(v, v_t),
+                    channels::traub_miles::n(v, v_t),
+                ]
+            }),
+        }
+        let threshold = self.params.v_th_mv;
         let mut finite = true;
-        for j in 0..self.v.len() {
-            let v = self.v[j];
-            let (m, h, n) = (self.m[j], self.h[j], self.n[j]);
-            // v relaxes with every conductance held at its start-of-step value.
-            let g_na = p.g_na_ns * m * m * m * h;
-            let n2 = n * n;
-            let g_k = p.g_k_ns * n2 * n2;
-            let mut g_total = p.g_leak_ns + g_na + g_k;
-            let mut drive = p.g_leak_ns * p.e_leak_mv + g_na * p.e_na_mv + g_k * p.e_k_mv + p.i_bias_pa;
-            let (ge, gi) = self.synapses.conductances(j);
-            if conductance {
-                g_total += ge + gi;
-                drive += ge * e_exc + gi * e_inh;
-            } else {
-                // current_exp: (ge, gi) are currents (pA); delta: both zero.
-                drive += ge + gi;
-            }
-            let v_inf = drive / g_total;
-            let v_new = v_inf + (v - v_inf) * (-g_total * dt_over_c).exp();
-            // The gates relax towards their steady states at the old v.
-            let [(am, bm), (ah, bh), (an, bn)] = p.rates(v, self.q);
-            self.m[j] = relax_gate(m, am, bm, dt);
-            self.h[j] = relax_gate(h, ah, bh, dt);
-            self.n[j] = relax_gate(n, an, bn, dt);
-            self.v[j] = v_new;
-            let refractory = &mut self.refractory[j];
-            if crossed(v_new, p.v_th_mv) {
-                if !v_new.is_finite() {
+        for (j, ((&v, &v_old), refractory)) in self.v.iter().zip(&self.v_old).zip(&mut self.refractory).enumerate() {
+            if crossed(v, threshold) {
+                if !v.is_finite() {
                     finite = false;
-                } else if v < p.v_th_mv && *refractory == 0 {
+                } else if v_old < threshold && *refractory == 0 {
                     spikes.push(j as u32);
                     *refractory = self.ref_steps;
                     continue;
