@@ -411,3 +411,44 @@ fn exponential_euler_converges_at_first_order() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Bad input: refused with the field and the value, before any run
+// ---------------------------------------------------------------------------
+
+/// `experiments/coba_hh.toml` with `overrides` must be refused at `field`
+/// with `value` shown in the message.
+fn refused(overrides: &[&str], field: &str, value: &str) {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../experiments/coba_hh.toml");
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let err = cognitron_core::experiment::load(&path, &overrides)
+        .expect_err("accepted")
+        .to_string();
+    assert!(err.contains(&format!("`{field}`")), "{err}");
+    assert!(err.contains(value), "{err}");
+    assert!(err.contains("coba_hh.toml"), "{err}");
+}
+
+#[test]
+fn bad_hh_parameters_are_refused_with_field_and_value() {
+    refused(
+        &["populations.exc.kinetics=\"sodium\""],
+        "populations.exc.kinetics",
+        "sodium",
+    );
+    refused(&["populations.inh.c_m_pf=-200"], "populations.inh.c_m_pf", "-200");
+    refused(&["populations.exc.g_na_ns=-1"], "populations.exc.g_na_ns", "-1");
+    refused(&["populations.exc.h_init=1.5"], "populations.exc.h_init", "1.5");
+    refused(
+        &["populations.exc.m_init={ normal = [0.1, 0.05] }"],
+        "populations.exc.m_init",
+        "0.05",
+    );
+    refused(&["populations.exc.celsius=100"], "populations.exc.celsius", "100");
+    refused(&["populations.exc.t_ref_ms=-1"], "populations.exc.t_ref_ms", "-1");
+    refused(&["simulation.dt_ms=0.2"], "simulation.dt_ms", "0.2");
+    refused(&["populations.exc.e_na_mv=nan"], "populations.exc.e_na_mv", "NaN");
+    // The shipped experiment itself is valid.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../experiments/coba_hh.toml");
+    cognitron_core::experiment::load(&path, &[]).expect("coba_hh.toml is valid");
+}
