@@ -412,6 +412,40 @@ fn exponential_euler_converges_at_first_order() {
     }
 }
 
+/// The refractory guard: a crossing fewer than `t_ref_ms` after the last
+/// detected spike is not a spike. At 10 uA/cm^2 (period ~14.7 ms) with a
+/// 40 ms guard, every third crossing counts.
+#[test]
+fn crossings_within_the_refractory_guard_are_not_spikes() {
+    let dt = DT_FINE;
+    let guard_steps = 4000; // 40 ms
+    let mut net = Network::new(dt, 200.0, 1);
+    let cell = Hh {
+        t_ref_ms: guard_steps as f64 * dt,
+        ..population(&Cell::squid(10.0), AREA_CM2)
+    };
+    net.populations.insert("hh".into(), Population::Hh(cell));
+    let net = net.record_state("hh", &["v"], &[0]);
+    let result = Simulation::build(&net).run(|_| {}).expect("run");
+    // values[k] is v after step k: the step in which v crossed.
+    let mut v = vec![-65.0];
+    v.extend(&result.traces[0].values);
+    let crossing_steps: Vec<u32> = (1..v.len())
+        .filter(|&k| v[k - 1] < THRESHOLD && v[k] >= THRESHOLD)
+        .map(|k| (k - 1) as u32)
+        .collect();
+    let mut expected: Vec<u32> = Vec::new();
+    for &step in &crossing_steps {
+        if expected.last().is_none_or(|&last| step - last >= guard_steps) {
+            expected.push(step);
+        }
+    }
+    let detected = &result.population("hh").spike_steps;
+    eprintln!("crossing steps {crossing_steps:?}, detected {detected:?}");
+    assert!(crossing_steps.len() >= 12 && expected.len() >= 4 && expected.len() < crossing_steps.len());
+    assert_eq!(detected, &expected);
+}
+
 // ---------------------------------------------------------------------------
 // The same scheme as Brian2: COBA-HH cells step by step
 // ---------------------------------------------------------------------------

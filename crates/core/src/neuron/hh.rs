@@ -486,16 +486,17 @@ impl NeuronChunk for HhChunk {
         let threshold = self.params.v_th_mv;
         let mut finite = true;
         for (j, ((&v, &v_old), refractory)) in self.v.iter().zip(&self.v_old).zip(&mut self.refractory).enumerate() {
+            // Counted down first: a spike k steps after the last one is
+            // allowed from k = ref_steps on (Brian2's `refractory`).
+            *refractory = refractory.saturating_sub(1);
             if crossed(v, threshold) {
                 if !v.is_finite() {
                     finite = false;
                 } else if v_old < threshold && *refractory == 0 {
                     spikes.push(j as u32);
                     *refractory = self.ref_steps;
-                    continue;
                 }
             }
-            *refractory = refractory.saturating_sub(1);
         }
         self.synapses.end_step(step);
         finite
