@@ -37,6 +37,8 @@ struct Cell {
     e_k: f64,
     e_leak: f64,
     i: f64,
+    /// Decay time constant (ms) of the synaptic current, the 5th state variable.
+    tau_syn: f64,
 }
 
 /// a x / (1 - e^{-x/k}) style rates, as published, with the limit at x = 0.
@@ -62,6 +64,7 @@ impl Cell {
             e_k: -77.0,
             e_leak: -54.387,
             i,
+            tau_syn: f64::INFINITY,
         }
     }
 
@@ -78,6 +81,7 @@ impl Cell {
             e_k: -90.0,
             e_leak: -60.0,
             i,
+            tau_syn: f64::INFINITY,
         }
     }
 
@@ -105,31 +109,32 @@ impl Cell {
         }
     }
 
-    /// d/dt of (v, m, h, n).
-    fn derivative(&self, y: &[f64; 4]) -> [f64; 4] {
-        let [v, m, h, n] = *y;
+    /// d/dt of (v, m, h, n, i_syn).
+    fn derivative(&self, y: &[f64; 5]) -> [f64; 5] {
+        let [v, m, h, n, i_syn] = *y;
         let i_ion = self.g_na * m * m * m * h * (v - self.e_na)
             + self.g_k * n.powi(4) * (v - self.e_k)
             + self.g_leak * (v - self.e_leak);
         let [(am, bm), (ah, bh), (an, bn)] = self.rates(v);
         [
-            (self.i - i_ion) / self.c,
+            (self.i + i_syn - i_ion) / self.c,
             am * (1.0 - m) - bm * m,
             ah * (1.0 - h) - bh * h,
             an * (1.0 - n) - bn * n,
+            -i_syn / self.tau_syn,
         ]
     }
 
     /// Rest: gates at their steady states at `v0`.
-    fn steady_state(&self, v0: f64) -> [f64; 4] {
+    fn steady_state(&self, v0: f64) -> [f64; 5] {
         let [m, h, n] = self.rates(v0).map(|(a, b)| a / (a + b));
-        [v0, m, h, n]
+        [v0, m, h, n, 0.0]
     }
 }
 
 /// Dormand-Prince RK5(4) with local extrapolation; returns the accepted
-/// (t, v) points up to `t_end`, no step longer than `h_max`.
-fn dormand_prince(cell: &Cell, y0: [f64; 4], t_end: f64, h_max: f64) -> (Vec<f64>, Vec<f64>) {
+/// (t, v) points up to `t_end`, no step longer than `h_max`, and the final state.
+fn dormand_prince(cell: &Cell, y0: [f64; 5], t_end: f64, h_max: f64) -> (Vec<f64>, Vec<f64>, [f64; 5]) {
     // The system is autonomous, so the stage times (c_i) are not needed.
     const A: [&[f64]; 6] = [
         &[1.0 / 5.0],
@@ -167,7 +172,7 @@ fn dormand_prince(cell: &Cell, y0: [f64; 4], t_end: f64, h_max: f64) -> (Vec<f64
     let (mut ts, mut vs) = (vec![0.0], vec![y0[0]]);
     while t < t_end {
         h = h.min(h_max).min(t_end - t);
-        let mut k = [[0.0; 4]; 7];
+        let mut k = [[0.0; 5]; 7];
         k[0] = cell.derivative(&y);
         for s in 0..6 {
             let mut ys = y;
@@ -182,7 +187,7 @@ fn dormand_prince(cell: &Cell, y0: [f64; 4], t_end: f64, h_max: f64) -> (Vec<f64
             *yd += h * A[5].iter().zip(&k).map(|(a, k)| a * k[d]).sum::<f64>();
         }
         let mut err: f64 = 0.0;
-        for d in 0..4 {
+        for d in 0..5 {
             let e = h * E.iter().zip(&k).map(|(e, k)| e * k[d]).sum::<f64>();
             let scale = TOL + TOL * y[d].abs().max(y_new[d].abs());
             err = err.max((e / scale).abs());
@@ -195,7 +200,7 @@ fn dormand_prince(cell: &Cell, y0: [f64; 4], t_end: f64, h_max: f64) -> (Vec<f64
         }
         h *= (0.9 * err.max(1e-10).powf(-0.2)).clamp(0.2, 5.0);
     }
-    (ts, vs)
+    (ts, vs, y)
 }
 
 // ---------------------------------------------------------------------------
@@ -236,7 +241,8 @@ fn extremes(t: &[f64], v: &[f64], from: f64, to: f64) -> (f64, f64) {
 
 fn reference(cell: Cell, t_end: f64, h_max: f64) -> (Vec<f64>, Vec<f64>) {
     let y0 = cell.steady_state(-65.0);
-    dormand_prince(&cell, y0, t_end, h_max)
+    let (t, v, _) = dormand_prince(&cell, y0, t_end, h_max);
+    (t, v)
 }
 
 // ---------------------------------------------------------------------------
@@ -375,6 +381,83 @@ fn squid_spike_peak_and_after_hyperpolarisation_match() {
     );
     // The engine's own spike detection agrees with the crossings of its trace.
     assert_eq!(count as usize, spikes.len());
+}
+
+/// A `current_exp` synaptic input (one event of `weight_ua_cm2` at 5 ms,
+/// tau 2 ms) into the squid cell at rest, against the reference with the
+/// current as a fifth state variable. Returns the worst |v - v_ref| (mV)
+/// over the samples and the spike times of both.
+fn current_input(weight_ua_cm2: f64) -> (f64, Vec<f64>, Vec<f64>) {
+    use cognitron_core::model::{Connector, SynapseModel};
+    let (dt, t_end, tau) = (DT_FINE, 30.0, 2.0);
+    let mut net = Network::new(dt, t_end, 1);
+    let cell = Hh {
+        synapse: SynapseModel::CurrentExp,
+        tau_exc_ms: tau,
+        ..population(&Cell::squid(0.0), AREA_CM2)
+    };
+    net.populations.insert("hh".into(), Population::Hh(cell));
+    let net = net
+        .spike_times("input", 1, vec![(0, 5.0)])
+        .project(
+            "syn",
+            "input",
+            "hh",
+            Connector::OneToOne,
+            weight_ua_cm2 * AREA_CM2 * 1e6,
+            0.1,
+        )
+        .record_state("hh", &["v"], &[0]);
+    validate(&net).expect("valid model");
+    let result = Simulation::build(&net).run(|_| {}).expect("run");
+    // Emitted in the step starting at 5.0 ms, first acting one delay (0.1 ms) later.
+    let onset = 5.1;
+    let cell = Cell {
+        tau_syn: tau,
+        ..Cell::squid(0.0)
+    };
+    let (mut t, mut v, mut y) = dormand_prince(&cell, cell.steady_state(-65.0), onset, 0.002);
+    y[4] = weight_ua_cm2;
+    let (t2, v2, _) = dormand_prince(&cell, y, t_end - onset, 0.002);
+    t.extend(t2.iter().skip(1).map(|t| t + onset));
+    v.extend(&v2[1..]);
+    let trace = &result.traces[0];
+    let mut worst = 0.0f64;
+    for (&ts, &vs) in trace.times_ms.iter().zip(&trace.values) {
+        let k = t.partition_point(|&x| x < ts).clamp(1, t.len() - 1);
+        let exact = v[k - 1] + (v[k] - v[k - 1]) * (ts - t[k - 1]) / (t[k] - t[k - 1]);
+        worst = worst.max((vs - exact).abs());
+    }
+    let mut tc = vec![0.0];
+    tc.extend(&trace.times_ms);
+    let mut vc = vec![-65.0];
+    vc.extend(&trace.values);
+    let (ours, exact) = (crossings(&tc, &vc), crossings(&t, &v));
+    eprintln!(
+        "current_exp {weight_ua_cm2} uA/cm^2: max v {:.3} mV (reference {:.3}), worst |v - v_ref| {worst:.4} mV, \
+         spikes {ours:.3?} (reference {exact:.3?})",
+        extremes(&tc, &vc, 0.0, t_end).0,
+        extremes(&t, &v, 0.0, t_end).0,
+    );
+    assert_eq!(result.population("hh").spikes as usize, ours.len());
+    (worst, ours, exact)
+}
+
+#[test]
+fn current_exp_input_matches_the_reference() {
+    // A subthreshold PSP (~4 mV): the whole trace.
+    let (worst, ours, exact) = current_input(2.0);
+    assert!(ours.is_empty() && exact.is_empty());
+    assert!(worst < 0.01, "PSP differs from the reference by up to {worst} mV");
+    // A suprathreshold input: one spike, at the same time.
+    let (_, ours, exact) = current_input(20.0);
+    assert_eq!((ours.len(), exact.len()), (1, 1));
+    assert!(
+        (ours[0] - exact[0]).abs() < 0.05,
+        "spike at {} vs {} ms",
+        ours[0],
+        exact[0]
+    );
 }
 
 /// Worst difference (ms) between the first `k` spike times of two trains.
