@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: cognitron vs Brian2 (cpp_standalone) [vs NEST].
 
-Models: CUBA and COBA (Brette et al. 2007 benchmarks 2 and 1; definitions in
-bench/reference/brian2_networks.py), N = 4000 and 100000, connection probability
+Models: CUBA, COBA and COBA-HH (Brette et al. 2007 benchmarks 2, 1 and 3; definitions
+in bench/reference/brian2_networks.py; COBA-HH is Brian2's examples/COBAHH.py), N = 4000 and 100000, connection probability
 80/N (each neuron keeps ~80 inputs), T = 1 s and 10 s biological time, 1 and 2
 threads. Every configuration runs in its own fresh subprocess, so the peak RSS is
 per configuration.
@@ -74,7 +74,9 @@ sys.path.insert(0, os.path.join(HERE, "reference"))
 # ----------------------------------------------------------------------------
 COGNITRON_BIN = os.path.join(REPO, "target", "release", "cognitron")
 COGNITRON_EXPERIMENTS = {"cuba": os.path.join(REPO, "experiments", "cuba.toml"),
-                         "coba": os.path.join(REPO, "experiments", "coba.toml")}
+                         "coba": os.path.join(REPO, "experiments", "coba.toml"),
+                         "coba_hh": os.path.join(REPO, "experiments", "coba_hh.toml")}
+MODELS = list(COGNITRON_EXPERIMENTS)
 COGNITRON_CMD = ("{bin} run {exp} --out {out} --no-plots --set simulation.duration_ms={duration_ms} "
                  "--set network.scale={scale}")
 # appended to the command (not part of --cognitron-cmd), one list per precision
@@ -205,6 +207,24 @@ def worker_nest(a):
         pop.set({"V_m": list(-60.0 + 10.0 * rng.random(N)),
                  "g_ex": list(np.clip(v["ge0_mean_nS"] + v["ge0_std_nS"] * rng.standard_normal(N), 0, None)),
                  "g_in": list(np.clip(v["gi0_mean_nS"] + v["gi0_std_nS"] * rng.standard_normal(N), 0, None))})
+    elif a.model == "coba_hh":
+        # Brette et al. 2007 benchmark 3: NEST's hh_cond_exp_traub is this model (Traub-Miles
+        # kinetics, V_T = -63 mV; spikes detected at V_m > V_T + 30 mV, t_ref 3 ms as COBAHH.py);
+        # integrated by NEST with adaptive GSL RKF45, not exponential Euler.
+        params = dict(C_m=200.0, g_Na=20000.0, g_K=6000.0, g_L=10.0, E_Na=50.0, E_K=-90.0,
+                      E_L=-60.0, V_T=-63.0, E_ex=0.0, E_in=-80.0, tau_syn_ex=5.0, tau_syn_in=10.0,
+                      t_ref=3.0, I_e=0.0)
+        pop = nest.Create("hh_cond_exp_traub", N, params=params)
+        we, wi = 6.0, -67.0  # nS; NEST: inhibitory conductance weights negative
+        pop.set({"V_m": list(-65.0 + 5.0 * rng.standard_normal(N)),
+                 "Act_m": 0.0, "Inact_h": 0.0, "Act_n": 0.0})
+        # g_ex / g_in cannot be set in this model: one kick at 0.1 ms of the drawn initial
+        # conductances, through one synapse per neuron from a spike generator.
+        kick = nest.Create("spike_generator", params={"spike_times": [0.1]})
+        ge0 = np.clip(40.0 + 15.0 * rng.standard_normal(N), 0, None)
+        gi0 = np.clip(200.0 + 120.0 * rng.standard_normal(N), 0, None)
+        nest.Connect(kick, pop, "all_to_all", {"weight": ge0.reshape(N, 1), "delay": 0.1})
+        nest.Connect(kick, pop, "all_to_all", {"weight": -gi0.reshape(N, 1), "delay": 0.1})
     else:
         raise ValueError(a.model)
     rule = {"rule": "pairwise_bernoulli", "p": p, "allow_autapses": True}
@@ -482,7 +502,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tools", nargs="+", default=None, choices=["brian2", "cognitron", "nest"],
                     help="default: brian2 + cognitron, plus nest if importable by --python")
-    ap.add_argument("--models", nargs="+", default=["cuba", "coba"], choices=["cuba", "coba"])
+    ap.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     ap.add_argument("--sizes", nargs="+", type=int, default=[4000, 100000])
     ap.add_argument("--durations", nargs="+", type=float, default=[1.0, 10.0])
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])

@@ -269,7 +269,79 @@ def run_brunel(N=None, duration_s=1.0, seed=1, device="runtime", threads=1, buil
                    brunel_params(NE, NI, g, eta))
 
 
-MODELS = {"cuba": run_cuba, "coba": run_coba, "brunel": run_brunel}
+# ---------------------------------------------------------------------------
+# COBA-HH: Brette et al. 2007 benchmark 3 == brian2/examples/COBAHH.py
+# (Hodgkin-Huxley neurons with Traub-Miles kinetics, exponential conductances)
+# ---------------------------------------------------------------------------
+COBA_HH_EQS = """
+dv/dt = (gl*(El-v) + ge*(Ee-v) + gi*(Ei-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK))/Cm : volt
+dm/dt = alpha_m*(1-m)-beta_m*m : 1
+dn/dt = alpha_n*(1-n)-beta_n*n : 1
+dh/dt = alpha_h*(1-h)-beta_h*h : 1
+dge/dt = -ge*(1./taue) : siemens
+dgi/dt = -gi*(1./taui) : siemens
+alpha_m = 0.32*(mV**-1)*(13*mV-v+VT)/(exp((13*mV-v+VT)/(4*mV))-1.)/ms : Hz
+beta_m = 0.28*(mV**-1)*(v-VT-40*mV)/(exp((v-VT-40*mV)/(5*mV))-1)/ms : Hz
+alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+alpha_n = 0.032*(mV**-1)*(15*mV-v+VT)/(exp((15*mV-v+VT)/(5*mV))-1.)/ms : Hz
+beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+"""
+
+
+def coba_hh_params(N=4000, p_conn=None):
+    return dict(
+        model="COBA-HH (Brette et al. 2007 benchmark 3; brian2 examples/COBAHH.py)",
+        N=N, N_exc=int(round(0.8 * N)), N_inh=N - int(round(0.8 * N)),
+        area="20000 um^2", Cm="1 uF/cm^2 * area = 200 pF", gl="5e-5 S/cm^2 * area = 10 nS",
+        g_na="100 mS/cm^2 * area = 20 uS", g_kd="30 mS/cm^2 * area = 6 uS",
+        El="-60 mV", EK="-90 mV", ENa="50 mV", VT="-63 mV", taue="5 ms", taui="10 ms",
+        Ee="0 mV", Ei="-80 mV",
+        equations=[l for l in COBA_HH_EQS.strip().splitlines()],
+        method="exponential_euler", threshold="v>-20*mV", refractory="3 ms (no reset)",
+        init=("v = El + (randn()*5 - 5)*mV; ge = (randn()*1.5 + 4)*10 nS; "
+              "gi = (randn()*12 + 20)*10 nS (not clipped); m = h = n = 0"),
+        we="6 nS (on_pre ge += we, sources i < N_exc)",
+        wi="67 nS (on_pre gi += wi, sources i >= N_exc)",
+        p_conn=(p_conn if p_conn is not None else 0.02),
+        autapses="allowed", delay="0 ms (applied at the next step, Brian2 semantics)",
+        dt="0.1 ms",
+    )
+
+
+def run_coba_hh(N=4000, duration_s=2.0, seed=1, device="runtime", threads=1, build_dir=None,
+                p_conn=None, record_spikes=True, target="cython"):
+    import brian2 as b2
+    from brian2 import ms, mV, nS, umetre, cm, ufarad, siemens, msiemens
+    from brian2 import NeuronGroup, Synapses, SpikeMonitor, Network, Equations
+    b2.start_scope()
+    _setup_device(device, threads, build_dir, target)
+    b2.seed(seed)
+    p = 0.02 if p_conn is None else p_conn
+    NE = int(round(0.8 * N))
+    area = 20000 * umetre ** 2
+    ns = dict(Cm=(1 * ufarad * cm ** -2) * area, gl=(5e-5 * siemens * cm ** -2) * area,
+              El=-60 * mV, EK=-90 * mV, ENa=50 * mV,
+              g_na=(100 * msiemens * cm ** -2) * area, g_kd=(30 * msiemens * cm ** -2) * area,
+              VT=-63 * mV, taue=5 * ms, taui=10 * ms, Ee=0 * mV, Ei=-80 * mV,
+              we=6 * nS, wi=67 * nS)
+    P = NeuronGroup(N, Equations(COBA_HH_EQS), threshold="v>-20*mV", refractory=3 * ms,
+                    method="exponential_euler", namespace=ns, name="P")
+    P.v = "El + (randn() * 5 - 5)*mV"
+    P.ge = "(randn() * 1.5 + 4) * 10.*nS"
+    P.gi = "(randn() * 12 + 20) * 10.*nS"
+    Ce = Synapses(P, P, on_pre="ge += we", namespace=ns, name="Ce")
+    Ci = Synapses(P, P, on_pre="gi += wi", namespace=ns, name="Ci")
+    Ce.connect(f"i<{NE}", p=p)
+    Ci.connect(f"i>={NE}", p=p)
+    mon = SpikeMonitor(P, record=record_spikes, name="spikes")
+    net = Network(P, Ce, Ci, mon)
+    pops = {"exc": [0, NE], "inh": [NE, N]}
+    return _finish(b2, net, mon, [Ce, Ci], N, pops, duration_s, device, record_spikes,
+                   coba_hh_params(N, p))
+
+
+MODELS = {"cuba": run_cuba, "coba": run_coba, "brunel": run_brunel, "coba_hh": run_coba_hh}
 
 
 def population_stats(res):

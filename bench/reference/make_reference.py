@@ -2,6 +2,7 @@
 """Generate Brian2 reference statistics for cognitron.
 
     /work/venvs/ref/bin/python bench/reference/make_reference.py            # cuba coba brunel
+    /work/venvs/ref/bin/python bench/reference/make_reference.py --models coba_hh
     /work/venvs/ref/bin/python bench/reference/make_reference.py --models cuba
 
 Writes bench/reference/brian2_<model>.json. Statistics (identical definition in
@@ -28,6 +29,7 @@ DEFAULTS = {
     "cuba": dict(N=4000, duration_s=2.0, seeds=[1, 2, 3, 4, 5]),
     "coba": dict(N=4000, duration_s=2.0, seeds=[1, 2, 3, 4, 5]),
     "brunel": dict(N=12500, duration_s=1.0, seeds=[1, 2]),
+    "coba_hh": dict(N=4000, duration_s=2.0, seeds=[1, 2, 3, 4, 5]),
 }
 
 

@@ -7,7 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
-use crate::neuron::{Compartmental, Izhikevich, NeuronSpec, PinskyRinzel};
+use crate::neuron::{Compartmental, Hh, Izhikevich, NeuronSpec, PinskyRinzel};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +97,7 @@ pub enum Population {
     Izhikevich(Izhikevich),
     Compartmental(Compartmental),
     PinskyRinzel(PinskyRinzel),
+    Hh(Hh),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
@@ -105,7 +106,7 @@ pub enum Population {
 pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
 
 /// The `model` names of neuron populations.
-pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "compartmental", "pinsky_rinzel"];
+pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "compartmental", "pinsky_rinzel", "hh"];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -127,6 +128,7 @@ impl Population {
             Population::Izhikevich(p) => Some(p),
             Population::Compartmental(p) => Some(p),
             Population::PinskyRinzel(p) => Some(p),
+            Population::Hh(p) => Some(p),
             Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
         }
     }
@@ -155,6 +157,7 @@ pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
         "izhikevich" => crate::neuron::izhikevich::FIELDS,
         "compartmental" => crate::neuron::compartmental::FIELDS,
         "pinsky_rinzel" => crate::neuron::pinsky_rinzel::FIELDS,
+        "hh" => crate::neuron::hh::FIELDS,
         _ => return None,
     };
     Some(own.iter().chain(SYNAPSE_FIELDS).collect())

@@ -7,14 +7,29 @@
 //! x_inf = alpha / (alpha + beta) with time constant 1 / (alpha + beta)
 //! (the Rush-Larsen / exponential-Euler gate update, `relax_gate`).
 
+/// e^x to within about 2 ulp for |x| <= 700 (arguments are clamped there),
+/// without a library call, so that loops over neurons evaluating the rates
+/// vectorise (see `super::exp_negative`, whose range reduction also holds
+/// for positive x up to ~709).
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    super::exp_negative(x.min(700.0))
+}
+
 /// x / (e^x - 1), continuous at x = 0 (where the rate expressions of the
 /// form a (v - v0) / (1 - e^{-(v - v0)/k}) have a removable singularity).
-#[inline]
+/// Both branches are computed and one selected, which keeps it branch-free.
+#[inline(always)]
 pub fn x_over_expm1(x: f64) -> f64 {
-    if x.abs() < 1e-6 {
-        1.0 - x / 2.0 + x * x / 12.0
+    // Series to x^4 (truncation below 2e-15 for |x| < 1e-3); beyond, the
+    // cancellation in e^x - 1 costs at most ~1e-13 relative.
+    let x2 = x * x;
+    let series = 1.0 - x / 2.0 + x2 / 12.0 - x2 * x2 / 720.0;
+    let direct = x / (exp(x) - 1.0);
+    if x.abs() < 1e-3 {
+        series
     } else {
-        x / x.exp_m1()
+        direct
     }
 }
 
@@ -24,11 +39,11 @@ pub fn q10_factor(q10: f64, celsius: f64, reference_celsius: f64) -> f64 {
 }
 
 /// Gate value after `dt` with constant rates: exact exponential relaxation.
-#[inline]
+#[inline(always)]
 pub fn relax_gate(x: f64, alpha: f64, beta: f64, dt: f64) -> f64 {
     let sum = alpha + beta;
     let x_inf = alpha / sum;
-    x_inf + (x - x_inf) * (-dt * sum).exp()
+    x_inf + (x - x_inf) * super::exp_negative(-dt * sum)
 }
 
 /// Steady state of a gate at constant v.
@@ -41,32 +56,26 @@ pub fn gate_steady_state((alpha, beta): (f64, f64)) -> f64 {
 /// in the modern convention (rest near -65 mV, depolarisation positive).
 /// Multiply the rates by `q10_factor(3.0, celsius, 6.3)` at other temperatures.
 pub mod squid {
-    use super::x_over_expm1;
+    use super::{exp, x_over_expm1};
 
     /// Sodium activation m.
-    #[inline]
+    #[inline(always)]
     pub fn m(v: f64) -> (f64, f64) {
         // 0.1 (v + 40) / (1 - e^{-(v + 40)/10}) = x / (e^x - 1) with x = -(v + 40)/10.
-        (x_over_expm1(-(v + 40.0) / 10.0), 4.0 * (-(v + 65.0) / 18.0).exp())
+        (x_over_expm1(-(v + 40.0) / 10.0), 4.0 * exp(-(v + 65.0) / 18.0))
     }
 
     /// Sodium inactivation h.
-    #[inline]
+    #[inline(always)]
     pub fn h(v: f64) -> (f64, f64) {
-        (
-            0.07 * (-(v + 65.0) / 20.0).exp(),
-            1.0 / (1.0 + (-(v + 35.0) / 10.0).exp()),
-        )
+        (0.07 * exp(-(v + 65.0) / 20.0), 1.0 / (1.0 + exp(-(v + 35.0) / 10.0)))
     }
 
     /// Potassium activation n.
-    #[inline]
+    #[inline(always)]
     pub fn n(v: f64) -> (f64, f64) {
         // 0.01 (v + 55) / (1 - e^{-(v + 55)/10}) = 0.1 x / (e^x - 1) with x = -(v + 55)/10.
-        (
-            0.1 * x_over_expm1(-(v + 55.0) / 10.0),
-            0.125 * (-(v + 65.0) / 80.0).exp(),
-        )
+        (0.1 * x_over_expm1(-(v + 55.0) / 10.0), 0.125 * exp(-(v + 65.0) / 80.0))
     }
 
     /// Maximal conductances (mS/cm^2), reversal potentials (mV) and membrane
@@ -84,9 +93,9 @@ pub mod squid {
 /// benchmark 3 (the COBA-HH network), with the threshold-shift parameter
 /// `v_t` (-63 mV there).
 pub mod traub_miles {
-    use super::x_over_expm1;
+    use super::{exp, x_over_expm1};
 
-    #[inline]
+    #[inline(always)]
     pub fn m(v: f64, v_t: f64) -> (f64, f64) {
         // 0.32 (13 - v + v_t) / (e^{(13 - v + v_t)/4} - 1) = 1.28 x / (e^x - 1), x = (13 - v + v_t)/4.
         let alpha = 1.28 * x_over_expm1((13.0 - v + v_t) / 4.0);
@@ -95,20 +104,20 @@ pub mod traub_miles {
         (alpha, beta)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn h(v: f64, v_t: f64) -> (f64, f64) {
         (
-            0.128 * ((17.0 - v + v_t) / 18.0).exp(),
-            4.0 / (1.0 + ((40.0 - v + v_t) / 5.0).exp()),
+            0.128 * exp((17.0 - v + v_t) / 18.0),
+            4.0 / (1.0 + exp((40.0 - v + v_t) / 5.0)),
         )
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn n(v: f64, v_t: f64) -> (f64, f64) {
         // 0.032 (15 - v + v_t) / (e^{(15 - v + v_t)/5} - 1) = 0.16 x / (e^x - 1), x = (15 - v + v_t)/5.
         (
             0.16 * x_over_expm1((15.0 - v + v_t) / 5.0),
-            0.5 * ((10.0 - v + v_t) / 40.0).exp(),
+            0.5 * exp((10.0 - v + v_t) / 40.0),
         )
     }
 }
@@ -155,6 +164,20 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn vectorisable_exp_matches_std_exp() {
+        let mut worst = 0.0f64;
+        for i in -69_999..=69_999 {
+            let x = i as f64 * 0.01 + 1e-7;
+            worst = worst.max(((exp(x) - x.exp()) / x.exp()).abs());
+        }
+        assert!(worst < 1e-15, "worst relative error {worst:e}");
+        for x in [-2e-3, -1.0001e-3, -0.9999e-3, 0.9999e-3, 1.0001e-3, 0.5, -3.0] {
+            let exact = x / f64::exp_m1(x);
+            assert!((x_over_expm1(x) - exact).abs() < 1e-12, "x = {x}");
         }
     }
 

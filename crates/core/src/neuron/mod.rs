@@ -8,6 +8,7 @@
 
 pub mod channels;
 pub mod compartmental;
+pub mod hh;
 pub mod izhikevich;
 pub mod lif;
 pub mod morphology;
@@ -16,6 +17,7 @@ pub mod swc;
 pub mod synapse;
 
 pub use compartmental::Compartmental;
+pub use hh::Hh;
 pub use izhikevich::Izhikevich;
 pub use lif::{LifChunk, LifKernel, LifState};
 pub use pinsky_rinzel::PinskyRinzel;

@@ -133,6 +133,12 @@ impl SynapticInput {
         (self.g_exc[j] * self.decay_exc, self.g_inh[j] * self.decay_inh)
     }
 
+    /// The stored excitatory and inhibitory values with their decay factors
+    /// (true value = stored * factor), for update loops over all neurons.
+    pub fn stored(&self) -> (&[f64], f64, &[f64], f64) {
+        (&self.g_exc, self.decay_exc, &self.g_inh, self.decay_inh)
+    }
+
     /// Delta synapses: the jumps of v (mV) due in this step (empty otherwise).
     pub fn jumps(&self) -> &[f64] {
         &self.jumps
