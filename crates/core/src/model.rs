@@ -166,6 +166,8 @@ pub enum FieldKind {
     Init,
     /// One of the given strings.
     Choice(&'static [&'static str]),
+    /// A list of `[x, y]` number pairs, e.g. a schedule; the text names the shape.
+    Pairs(&'static str),
     /// Anything; checked by the model's own parsing.
     Any,
 }
