@@ -92,6 +92,9 @@ pub struct Izhikevich {
     /// Per-neuron parameters from one random r ~ U(0, 1) per neuron.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heterogeneity: Option<Heterogeneity>,
+    /// How a step is integrated (see `Scheme`).
+    #[serde(default, skip_serializing_if = "Scheme::is_euler")]
+    pub scheme: Scheme,
     #[serde(default = "default_synapse")]
     pub synapse: SynapseModel,
     #[serde(default = "default_tau_exc")]
@@ -154,6 +157,30 @@ impl Heterogeneity {
         c_mv: [0.0, 0.0],
         d: [0.0, 0.0],
     };
+}
+
+/// The integration step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// figure1.m of Izhikevich (2004): `v += dt f(v, u, I)`, then
+    /// `u += dt a (b v - u)`; delta synapses jump v at the start of the step.
+    /// Needs dt <= 0.5 ms.
+    #[default]
+    Euler,
+    /// net.m of Izhikevich (2003), the network code: two half steps of v
+    /// with the same I, then one step of u; delta-synapse weights w (mV) act
+    /// as a current w / dt during the step (the code's
+    /// `I = I + sum(S(:, fired), 2)`). With dt = 1 ms this is the paper's
+    /// integration (including its large overshoot of v above v_peak, which
+    /// feeds into u). Needs dt <= 1 ms.
+    Izhikevich2003,
+}
+
+impl Scheme {
+    fn is_euler(&self) -> bool {
+        *self == Scheme::Euler
+    }
 }
 
 /// How `i_schedule` is read between its points.
@@ -522,6 +549,7 @@ impl Izhikevich {
             i_noise_sd: 0.0,
             i_noise_interval_ms: None,
             heterogeneity: None,
+            scheme: Scheme::Euler,
             synapse: default_synapse(),
             tau_exc_ms: default_tau_exc(),
             tau_inh_ms: default_tau_inh(),
@@ -611,6 +639,11 @@ pub const FIELDS: &[FieldSpec] = &[
         FieldKind::Any,
         "{ a = [k1, k2], b = .., c_mv = .., d = .. }: p + k1 r + k2 r^2, r ~ U(0, 1) per neuron",
     ),
+    FieldSpec::optional(
+        "scheme",
+        FieldKind::Choice(&["euler", "izhikevich2003"]),
+        "euler (figure1.m, default) or izhikevich2003 (net.m: two half steps of v, then u)",
+    ),
     FieldSpec::optional("v_init_mv", FieldKind::Init, "initial v (mV), the preset's or -65"),
     FieldSpec::optional("u_init", FieldKind::Init, "initial u (mV/ms), b * v_init"),
 ];
@@ -682,12 +715,12 @@ impl NeuronSpec for Izhikevich {
         if let Some(u) = &self.u_init {
             check_init(at("u_init"), u, false)?;
         }
-        if dt > 0.5 {
-            return Err(ModelError::new(
-                "simulation.dt_ms",
-                dt,
-                "the Izhikevich model is integrated with forward Euler and needs dt_ms <= 0.5",
-            ));
+        let (max_dt, why) = match self.scheme {
+            Scheme::Euler => (0.5, "scheme = \"euler\" (forward Euler, figure1.m) needs dt_ms <= 0.5"),
+            Scheme::Izhikevich2003 => (1.0, "scheme = \"izhikevich2003\" (net.m) needs dt_ms <= 1"),
+        };
+        if dt > max_dt {
+            return Err(ModelError::new("simulation.dt_ms", dt, why));
         }
         check_synapse(at, dt, &self.synapse_params(), &self.g_exc_init, &self.g_inh_init)
     }
@@ -734,6 +767,7 @@ impl NeuronSpec for Izhikevich {
             noise_every: self.noise_interval_steps(dt),
             noise: vec![0.0; if self.i_noise_sd > 0.0 { len } else { 0 }],
             dt,
+            scheme: self.scheme,
             a,
             b,
             c,
@@ -836,6 +870,7 @@ pub struct IzhikevichChunk {
     /// The held noise current per neuron (empty without noise).
     noise: Vec<f64>,
     dt: f64,
+    scheme: Scheme,
     a: Vec<f64>,
     b: Vec<f64>,
     c: Vec<f64>,
@@ -892,12 +927,21 @@ impl NeuronChunk for IzhikevichChunk {
     fn update(&mut self, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let dt = self.dt;
         let drive = self.i_bias + self.scheduled(step);
+        self.synapses.currents(&self.v, &mut self.current);
         if self.synapses.model == SynapseModel::Delta {
-            for (v, &jump) in self.v.iter_mut().zip(self.synapses.jumps()) {
-                *v += jump;
+            match self.scheme {
+                Scheme::Euler => {
+                    for (v, &jump) in self.v.iter_mut().zip(self.synapses.jumps()) {
+                        *v += jump;
+                    }
+                }
+                Scheme::Izhikevich2003 => {
+                    for (i, &jump) in self.current.iter_mut().zip(self.synapses.jumps()) {
+                        *i += jump / dt;
+                    }
+                }
             }
         }
-        self.synapses.currents(&self.v, &mut self.current);
         if !self.noise.is_empty() {
             if step % self.noise_every == 0 {
                 for x in self.noise.iter_mut() {
@@ -909,17 +953,31 @@ impl NeuronChunk for IzhikevichChunk {
             }
         }
         let (k2, k1, k0) = (self.k_quadratic, self.k_linear, self.k_constant);
-        // Forward Euler, v first and u from the new v, as in figure1.m.
-        for (((v, u), &i_in), (&a, &b)) in self
+        let neurons = self
             .v
             .iter_mut()
             .zip(self.u.iter_mut())
             .zip(&self.current)
-            .zip(self.a.iter().zip(&self.b))
-        {
-            let dv = (k2 * *v + k1) * *v + k0 - *u + drive + i_in;
-            *v += dt * dv;
-            *u += dt * a * (b * *v - *u);
+            .zip(self.a.iter().zip(&self.b));
+        match self.scheme {
+            // Forward Euler, v first and u from the new v, as in figure1.m.
+            Scheme::Euler => {
+                for (((v, u), &i_in), (&a, &b)) in neurons {
+                    let dv = (k2 * *v + k1) * *v + k0 - *u + drive + i_in;
+                    *v += dt * dv;
+                    *u += dt * a * (b * *v - *u);
+                }
+            }
+            // net.m: v in two half steps "for numerical stability", then u.
+            Scheme::Izhikevich2003 => {
+                let half = 0.5 * dt;
+                for (((v, u), &i_in), (&a, &b)) in neurons {
+                    let i = k0 - *u + drive + i_in;
+                    *v += half * ((k2 * *v + k1) * *v + i);
+                    *v += half * ((k2 * *v + k1) * *v + i);
+                    *u += dt * a * (b * *v - *u);
+                }
+            }
         }
         let mut finite = true;
         for (j, (v, u)) in self.v.iter_mut().zip(self.u.iter_mut()).enumerate() {
