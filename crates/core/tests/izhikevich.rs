@@ -10,7 +10,7 @@
 //! `bench/reference/izhikevich2003_netm.json`.
 
 use cognitron_core::model::{Init, Population};
-use cognitron_core::neuron::izhikevich::{Interpolation, Izhikevich, Preset, Scheme};
+use cognitron_core::neuron::izhikevich::{Izhikevich, Preset};
 use cognitron_core::{experiment, validate::validate, Network, Simulation};
 use std::path::Path;
 
@@ -344,4 +344,188 @@ fn resonator_2003_rings_at_the_linearised_frequency() {
     let period = resonance_period(Preset::Resonator2003, 0.0);
     eprintln!("RZ: ringing period {measured:.2} ms, linearised {period:.2} ms, maxima {maxima:?}");
     assert!((measured - period).abs() < 0.02 * period, "{measured} vs {period}");
+}
+
+// ---------------------------------------------------------------------------
+// The network of Izhikevich (2003), Fig. 3.
+
+fn experiment_file(name: &str) -> String {
+    format!("{}/../../experiments/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(name: &str, overrides: &[String]) -> Network {
+    experiment::load(Path::new(&experiment_file(name)), overrides).expect("experiment loads")
+}
+
+/// Statistics of the paper's own algorithm (net.m in numpy, 20 seeds, 1 s):
+/// (min, mean, max) of the excitatory rate, the inhibitory rate and the
+/// spectral peak, from bench/reference/izhikevich2003_netm.json.
+fn reference() -> [(f64, f64, f64); 3] {
+    let path = format!("{}/../../bench/reference/izhikevich2003_netm.json", env!("CARGO_MANIFEST_DIR"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let runs = json["runs"].as_array().unwrap();
+    ["rate_exc_hz", "rate_inh_hz", "peak_hz"].map(|key| {
+        let v: Vec<f64> = runs.iter().map(|r| r[key].as_f64().unwrap()).collect();
+        let min = v.iter().cloned().fold(f64::MAX, f64::min);
+        let max = v.iter().cloned().fold(f64::MIN, f64::max);
+        (min, v.iter().sum::<f64>() / v.len() as f64, max)
+    })
+}
+
+/// Power spectrum (plain DFT) of the mean-subtracted spike counts in 1 ms
+/// bins over `duration` ms: (frequency Hz, power) for 1..n/2.
+fn spectrum(counts: &[f64]) -> Vec<(f64, f64)> {
+    let n = counts.len();
+    let mean = counts.iter().sum::<f64>() / n as f64;
+    (1..n / 2)
+        .map(|k| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (j, &c) in counts.iter().enumerate() {
+                let phase = -2.0 * std::f64::consts::PI * (k * j) as f64 / n as f64;
+                re += (c - mean) * phase.cos();
+                im += (c - mean) * phase.sin();
+            }
+            (k as f64 * 1000.0 / n as f64, re * re + im * im)
+        })
+        .collect()
+}
+
+/// (exc rate, inh rate, spectral peak in 5-100 Hz, peak power / median power there).
+fn network_statistics(seed: u64) -> (f64, f64, f64, f64) {
+    let net = load("izhikevich2003.toml", &[format!("simulation.seed={seed}")]);
+    assert_eq!(net.simulation.dt_ms, 1.0);
+    let result = Simulation::build(&net).run(|_| {}).unwrap();
+    let (exc, inh) = (result.population("exc"), result.population("inh"));
+    let counts: Vec<f64> = exc
+        .rate_counts
+        .iter()
+        .zip(&inh.rate_counts)
+        .map(|(&e, &i)| (e + i) as f64)
+        .collect();
+    assert_eq!(counts.len(), 1000, "1 ms bins over 1 s");
+    let band: Vec<(f64, f64)> = spectrum(&counts)
+        .into_iter()
+        .filter(|&(f, _)| (5.0..=100.0).contains(&f))
+        .collect();
+    let &(peak, power) = band.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    let mut powers: Vec<f64> = band.iter().map(|b| b.1).collect();
+    powers.sort_by(f64::total_cmp);
+    (exc.rate_hz, inh.rate_hz, peak, power / powers[powers.len() / 2])
+}
+
+#[test]
+fn izhikevich_2003_network_rates_and_alpha_rhythm_match_the_papers_code() {
+    let [exc_ref, inh_ref, peak_ref] = reference();
+    eprintln!("net.m reference (min, mean, max): exc {exc_ref:?} Hz, inh {inh_ref:?} Hz, peak {peak_ref:?} Hz");
+    let seeds = 1..=5u64;
+    let (mut exc_sum, mut inh_sum) = (0.0, 0.0);
+    for seed in seeds.clone() {
+        let (exc, inh, peak, prominence) = network_statistics(seed);
+        eprintln!("seed {seed}: exc {exc:.3} Hz, inh {inh:.3} Hz, spectral peak {peak} Hz ({prominence:.1} x median)");
+        exc_sum += exc;
+        inh_sum += inh;
+        // Every run inside the reference's spread (5 % margin).
+        assert!(exc > 0.95 * exc_ref.0 && exc < 1.05 * exc_ref.2, "exc rate {exc} Hz");
+        assert!(inh > 0.95 * inh_ref.0 && inh < 1.05 * inh_ref.2, "inh rate {inh} Hz");
+        // The dominant rhythm is the paper's alpha rhythm. net.m itself puts
+        // it at 7-9 Hz (1 Hz resolution), so the band starts at 7 Hz here.
+        assert!((7.0..=13.0).contains(&peak), "spectral peak {peak} Hz is not alpha");
+        assert!(peak >= peak_ref.0 && peak <= peak_ref.2, "spectral peak {peak} Hz outside net.m's");
+        assert!(prominence > 10.0, "a real peak, not noise: {prominence} x median");
+    }
+    let n = seeds.count() as f64;
+    let (exc, inh) = (exc_sum / n, inh_sum / n);
+    assert!((exc / exc_ref.1 - 1.0).abs() < 0.05, "mean exc rate {exc} vs net.m {}", exc_ref.1);
+    assert!((inh / inh_ref.1 - 1.0).abs() < 0.05, "mean inh rate {inh} vs net.m {}", inh_ref.1);
+}
+
+#[test]
+fn izhikevich_2003_network_is_bit_identical_on_one_and_two_threads() {
+    // 7000 neurons (above the engine's parallel threshold, several chunks per
+    // population), sparse coupling so that it stays quick; the noise and the
+    // per-neuron parameters come from the chunks' streams.
+    let mut net = load(
+        "izhikevich2003.toml",
+        &[
+            "simulation.duration_ms=200".into(),
+            "populations.exc.n=5600".into(),
+            "populations.inh.n=1400".into(),
+        ],
+    );
+    for projection in net.projections.values_mut() {
+        projection.connect = cognitron_core::model::Connector::FixedProbability {
+            p: 0.1,
+            allow_autapses: true,
+        };
+    }
+    let runs: Vec<Vec<(Vec<u32>, Vec<u32>)>> = [1, 2, 2]
+        .iter()
+        .map(|&threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let result = pool.install(|| Simulation::build(&net).run(|_| {}).unwrap());
+            assert_eq!(result.threads, threads);
+            result
+                .populations
+                .iter()
+                .map(|p| (p.spike_steps.clone(), p.spike_neurons.clone()))
+                .collect()
+        })
+        .collect();
+    let total: usize = runs[0].iter().map(|p| p.0.len()).sum();
+    eprintln!("{total} spikes, identical on 1 and 2 threads");
+    assert!(total > 5000, "enough spikes to compare: {total}");
+    assert!(runs[0] == runs[1] && runs[1] == runs[2], "spikes differ between thread counts");
+    // Another seed gives other spikes (the noise is drawn, not fixed).
+    net.simulation.seed += 1;
+    let other = Simulation::build(&net).run(|_| {}).unwrap();
+    assert_ne!(other.population("exc").spike_neurons, runs[0][0].1);
+}
+
+// ---------------------------------------------------------------------------
+// Bad input: refused before the run, naming the field and the value.
+
+fn parse_error(population: &str) -> cognitron_core::error::ModelError {
+    let text = format!(
+        "[simulation]\ndt_ms = 0.25\nduration_ms = 10.0\n\n[populations.p]\nmodel = \"izhikevich\"\nn = 2\n{population}\n"
+    );
+    match experiment::parse(&text, &[]) {
+        Ok(_) => panic!("accepted:\n{population}"),
+        Err(e) => {
+            eprintln!("{population:50} -> {e}");
+            e
+        }
+    }
+}
+
+#[test]
+fn bad_izhikevich_input_is_refused_with_field_and_value() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("a = 0.02\nb = 0.2\nc_mv = -65.0", "populations.p.d", "required unless `preset`"),
+        ("preset = \"tonic\"", "populations.p.preset", "tonic_spiking"),
+        ("preset = \"tonic_spiking\"\na = -0.1", "populations.p.a", "positive"),
+        ("preset = \"tonic_spiking\"\nc_mv = 40.0", "populations.p.c_mv", "below v_peak"),
+        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0, 1.0], [5.0, 0.0]]", "populations.p.i_schedule.1", "increase"),
+        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0, nan]]", "populations.p.i_schedule.0", "finite"),
+        ("preset = \"tonic_spiking\"\ni_schedule = [[-1.0, 1.0]]", "populations.p.i_schedule.0", ">= 0"),
+        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0]]", "populations.p.i_schedule", "[t_ms, I]"),
+        ("preset = \"tonic_spiking\"\ni_schedule_interpolation = \"cubic\"", "populations.p.i_schedule_interpolation", "linear"),
+        ("preset = \"tonic_spiking\"\ni_noise_sd = -1.0", "populations.p.i_noise_sd", ">= 0"),
+        ("preset = \"tonic_spiking\"\ni_noise_interval_ms = 0.3", "populations.p.i_noise_interval_ms", "whole number"),
+        ("preset = \"tonic_spiking\"\na_r = -0.05", "populations.p.a_r", "positive"),
+        ("preset = \"tonic_spiking\"\nc_r2_mv = 100.0", "populations.p.c_r2_mv", "v_peak"),
+        ("preset = \"tonic_spiking\"\ne_r = 1.0", "populations.p.e_r", "unknown"),
+        ("preset = \"tonic_spiking\"\nk_quadratic = 0.0", "populations.p.k_quadratic", "positive"),
+        ("preset = \"tonic_spiking\"\nscheme = \"rk4\"", "populations.p.scheme", "izhikevich2003"),
+    ];
+    for &(population, field, reason) in cases {
+        let e = parse_error(population);
+        assert!(e.field.starts_with(field), "{population}: field `{}`, expected `{field}`", e.field);
+        assert!(e.reason.contains(reason), "{population}: reason `{}` lacks `{reason}`", e.reason);
+        assert!(e.line.is_some(), "{population}: no line in `{e}`");
+    }
+    // dt: forward Euler up to 0.5 ms, net.m's scheme up to 1 ms.
+    let text = "[simulation]\ndt_ms = 1.0\nduration_ms = 10.0\n\n[populations.p]\nmodel = \"izhikevich\"\nn = 2\npreset = \"regular_spiking\"\n";
+    let e = experiment::parse(text, &[]).unwrap_err();
+    assert!(e.field == "simulation.dt_ms" && e.reason.contains("0.5"), "{e}");
+    assert!(experiment::parse(&format!("{text}scheme = \"izhikevich2003\"\n"), &[]).is_ok());
 }

@@ -89,9 +89,28 @@ pub struct Izhikevich {
     /// How long each noise draw is held (ms), a multiple of dt; every step by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub i_noise_interval_ms: Option<f64>,
-    /// Per-neuron parameters from one random r ~ U(0, 1) per neuron.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heterogeneity: Option<Heterogeneity>,
+    /// Per-neuron parameters from one r ~ U(0, 1) per neuron (see
+    /// `Heterogeneity`): a = a + a_r r + a_r2 r^2 (1/ms), and so on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub a_r: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub a_r2: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub b_r: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub b_r2: f64,
+    /// (mV)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub c_r_mv: f64,
+    /// (mV)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub c_r2_mv: f64,
+    /// (mV/ms)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub d_r: f64,
+    /// (mV/ms)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub d_r2: f64,
     /// How a step is integrated (see `Scheme`).
     #[serde(default, skip_serializing_if = "Scheme::is_euler")]
     pub scheme: Scheme,
@@ -120,25 +139,21 @@ pub struct Izhikevich {
 
 /// Per-neuron parameters `p_j = p + coefficients[0] r_j + coefficients[1] r_j^2`
 /// with one `r_j ~ U(0, 1)` per neuron shared by all four parameters, drawn
-/// from the population's initial-state stream. Izhikevich (2003) uses
-/// `c_mv = [0, 15], d = [0, -6]` on regular spiking (a = 0.02, b = 0.2,
-/// c = -65, d = 8) for excitatory neurons, and `a = [0.08, 0], b = [-0.05, 0]`
-/// on low-threshold spiking (a = 0.02, b = 0.25, c = -65, d = 2) for
-/// inhibitory ones.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// from the population's initial-state stream. In TOML the coefficients are
+/// the fields `a_r`, `a_r2`, `b_r`, `b_r2`, `c_r_mv`, `c_r2_mv`, `d_r`, `d_r2`.
+/// Izhikevich (2003) uses `c_r2_mv = 15, d_r2 = -6` on regular spiking
+/// (a = 0.02, b = 0.2, c = -65, d = 8) for excitatory neurons, and
+/// `a_r = 0.08, b_r = -0.05` on low-threshold spiking (a = 0.02, b = 0.25,
+/// c = -65, d = 2) for inhibitory ones.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Heterogeneity {
     /// Coefficients of r and r^2 added to a (1/ms).
-    #[serde(default)]
     pub a: [f64; 2],
     /// Coefficients of r and r^2 added to b.
-    #[serde(default)]
     pub b: [f64; 2],
     /// Coefficients of r and r^2 added to c (mV).
-    #[serde(default)]
     pub c_mv: [f64; 2],
     /// Coefficients of r and r^2 added to d (mV/ms).
-    #[serde(default)]
     pub d: [f64; 2],
 }
 
@@ -548,7 +563,14 @@ impl Izhikevich {
             i_schedule_interpolation: Interpolation::Step,
             i_noise_sd: 0.0,
             i_noise_interval_ms: None,
-            heterogeneity: None,
+            a_r: 0.0,
+            a_r2: 0.0,
+            b_r: 0.0,
+            b_r2: 0.0,
+            c_r_mv: 0.0,
+            c_r2_mv: 0.0,
+            d_r: 0.0,
+            d_r2: 0.0,
             scheme: Scheme::Euler,
             synapse: default_synapse(),
             tau_exc_ms: default_tau_exc(),
@@ -578,6 +600,32 @@ impl Izhikevich {
             k_linear: self.k_linear.or(preset.map(|p| p.k_linear)).unwrap_or(5.0),
             k_constant: self.k_constant.or(preset.map(|p| p.k_constant)).unwrap_or(140.0),
         })
+    }
+
+    /// The r-dependence of the parameters; None when there is none.
+    pub fn heterogeneity(&self) -> Option<Heterogeneity> {
+        let h = Heterogeneity {
+            a: [self.a_r, self.a_r2],
+            b: [self.b_r, self.b_r2],
+            c_mv: [self.c_r_mv, self.c_r2_mv],
+            d: [self.d_r, self.d_r2],
+        };
+        (h != Heterogeneity::default()).then_some(h)
+    }
+
+    /// Sets the r-dependence of the parameters.
+    pub fn with_heterogeneity(self, h: Heterogeneity) -> Self {
+        Izhikevich {
+            a_r: h.a[0],
+            a_r2: h.a[1],
+            b_r: h.b[0],
+            b_r2: h.b[1],
+            c_r_mv: h.c_mv[0],
+            c_r2_mv: h.c_mv[1],
+            d_r: h.d[0],
+            d_r2: h.d[1],
+            ..self
+        }
     }
 
     fn v_init(&self) -> Init {
@@ -634,11 +682,14 @@ pub const FIELDS: &[FieldSpec] = &[
         "sd of a held Gaussian input current (mV/ms); 5 exc, 2 inh in Izhikevich 2003",
     ),
     FieldSpec::optional("i_noise_interval_ms", FieldKind::Number, "how long each noise draw is held (ms), dt"),
-    FieldSpec::optional(
-        "heterogeneity",
-        FieldKind::Any,
-        "{ a = [k1, k2], b = .., c_mv = .., d = .. }: p + k1 r + k2 r^2, r ~ U(0, 1) per neuron",
-    ),
+    FieldSpec::optional("a_r", FieldKind::Number, "a += a_r r, r ~ U(0, 1) per neuron (1/ms); 0.08 inh, 2003"),
+    FieldSpec::optional("a_r2", FieldKind::Number, "a += a_r2 r^2 (1/ms)"),
+    FieldSpec::optional("b_r", FieldKind::Number, "b += b_r r; -0.05 inh, Izhikevich 2003"),
+    FieldSpec::optional("b_r2", FieldKind::Number, "b += b_r2 r^2"),
+    FieldSpec::optional("c_r_mv", FieldKind::Number, "c += c_r_mv r (mV)"),
+    FieldSpec::optional("c_r2_mv", FieldKind::Number, "c += c_r2_mv r^2 (mV); 15 exc, Izhikevich 2003"),
+    FieldSpec::optional("d_r", FieldKind::Number, "d += d_r r (mV/ms)"),
+    FieldSpec::optional("d_r2", FieldKind::Number, "d += d_r2 r^2 (mV/ms); -6 exc, Izhikevich 2003"),
     FieldSpec::optional(
         "scheme",
         FieldKind::Choice(&["euler", "izhikevich2003"]),
@@ -708,7 +759,7 @@ impl NeuronSpec for Izhikevich {
                 ));
             }
         }
-        if let Some(h) = &self.heterogeneity {
+        if let Some(h) = &self.heterogeneity() {
             check_heterogeneity(h, &p, self.v_peak_mv, at)?;
         }
         check_init(at("v_init_mv"), &self.v_init(), false)?;
@@ -729,7 +780,7 @@ impl NeuronSpec for Izhikevich {
         let p = self.resolved().expect("validated parameters");
         let v = draw_init(&self.v_init(), len, rng);
         let (mut a, mut b, mut c, mut d) = (vec![p.a; len], vec![p.b; len], vec![p.c_mv; len], vec![p.d; len]);
-        if let Some(h) = &self.heterogeneity {
+        if let Some(h) = &self.heterogeneity() {
             for j in 0..len {
                 let r: f64 = rng.gen();
                 let term = |k: [f64; 2]| k[0] * r + k[1] * r * r;
@@ -783,7 +834,7 @@ impl NeuronSpec for Izhikevich {
 /// Times finite and strictly increasing, values finite.
 fn check_schedule(schedule: &[[f64; 2]], field: &str) -> Result<(), ModelError> {
     for (k, &[t, i]) in schedule.iter().enumerate() {
-        let item = format!("{field}[{k}]");
+        let item = format!("{field}.{k}");
         if !t.is_finite() || t < 0.0 {
             return Err(ModelError::new(item, t, "the time must be a finite number of ms >= 0"));
         }
@@ -809,13 +860,9 @@ fn check_heterogeneity(
     v_peak: f64,
     at: &dyn Fn(&str) -> String,
 ) -> Result<(), ModelError> {
-    for (name, k) in [("a", h.a), ("b", h.b), ("c_mv", h.c_mv), ("d", h.d)] {
+    for (name, k) in [("a_r", h.a), ("b_r", h.b), ("c_r_mv", h.c_mv), ("d_r", h.d)] {
         if !(k[0].is_finite() && k[1].is_finite()) {
-            return Err(ModelError::new(
-                at(&format!("heterogeneity.{name}")),
-                format!("{k:?}"),
-                "coefficients must be finite",
-            ));
+            return Err(ModelError::new(at(name), format!("{k:?}"), "coefficients of r and r^2 must be finite"));
         }
     }
     let extremes = |k: [f64; 2]| {
@@ -830,14 +877,14 @@ fn check_heterogeneity(
     };
     if let Some(low) = extremes(h.a).map(|x| p.a + x).find(|&a| a <= 0.0) {
         return Err(ModelError::new(
-            at("heterogeneity.a"),
+            at(if h.a[0] != 0.0 { "a_r" } else { "a_r2" }),
             format!("{:?}", h.a),
             format!("gives a = {low} for some r in [0, 1]; a must stay positive"),
         ));
     }
     if let Some(high) = extremes(h.c_mv).map(|x| p.c_mv + x).find(|&c| c >= v_peak) {
         return Err(ModelError::new(
-            at("heterogeneity.c_mv"),
+            at(if h.c_mv[0] != 0.0 { "c_r_mv" } else { "c_r2_mv" }),
             format!("{:?}", h.c_mv),
             format!("gives c = {high} mV for some r in [0, 1], not below v_peak_mv = {v_peak}"),
         ));
