@@ -76,10 +76,19 @@ fn tonic_spiking_fires_regularly_while_the_input_is_on() {
     let long = spikes(Izhikevich::with_protocol(Preset::TonicSpiking).unwrap(), 0.25, 400.0);
     let isi = isis(&long);
     let late = &isi[3..];
-    let (lo, hi) = (late.iter().cloned().fold(f64::MAX, f64::min), late.iter().cloned().fold(0.0, f64::max));
+    let (lo, hi) = (
+        late.iter().cloned().fold(f64::MAX, f64::min),
+        late.iter().cloned().fold(0.0, f64::max),
+    );
     eprintln!("tonic spiking: ISIs {isi:?}");
-    assert!(late.len() >= 8 && hi - lo <= 0.5, "periodic after 3 intervals (within two steps): {isi:?}");
-    assert!(bursts(&long, 10.0).iter().skip(1).all(|b| b.len() == 1), "single spikes");
+    assert!(
+        late.len() >= 8 && hi - lo <= 0.5,
+        "periodic after 3 intervals (within two steps): {isi:?}"
+    );
+    assert!(
+        bursts(&long, 10.0).iter().skip(1).all(|b| b.len() == 1),
+        "single spikes"
+    );
 }
 
 #[test]
@@ -98,8 +107,14 @@ fn tonic_bursting_repeats_bursts() {
         assert!(burst.len() >= 2, "each burst has >= 2 spikes: {b:?}");
     }
     let intra = b.iter().flat_map(|b| isis(b)).fold(0.0, f64::max);
-    let inter = b.windows(2).map(|w| w[1][0] - w[0].last().unwrap()).fold(f64::MAX, f64::min);
-    assert!(inter > 4.0 * intra, "pauses ({inter} ms) much longer than intra-burst ISIs ({intra} ms)");
+    let inter = b
+        .windows(2)
+        .map(|w| w[1][0] - w[0].last().unwrap())
+        .fold(f64::MAX, f64::min);
+    assert!(
+        inter > 4.0 * intra,
+        "pauses ({inter} ms) much longer than intra-burst ISIs ({intra} ms)"
+    );
 }
 
 #[test]
@@ -127,7 +142,10 @@ fn spike_frequency_adaptation_lengthens_intervals() {
     let isi = isis(&t);
     assert!(isi.len() >= 3, "{t:?}");
     assert!(isi.windows(2).all(|w| w[1] >= w[0]), "ISIs never shrink: {isi:?}");
-    assert!(isi.last().unwrap() > &(2.0 * isi[0]), "and grow at least twofold: {isi:?}");
+    assert!(
+        isi.last().unwrap() > &(2.0 * isi[0]),
+        "and grow at least twofold: {isi:?}"
+    );
 }
 
 /// Steady-state rate (Hz) from the last interval, for constant input `i`.
@@ -162,12 +180,19 @@ fn class1_fires_at_arbitrarily_low_rates_class2_jumps() {
     eprintln!("class 1: rheobase {i1:.3}, rate there {f1:.2} Hz; class 2: rheobase {i2:.3}, rate there {f2:.2} Hz");
     let f1_above = steady_rate(Preset::Class1Excitability, i1 + 2.0);
     assert!(f1 < 5.0, "class 1 starts at a low rate: {f1} Hz");
-    assert!(f1_above > 4.0 * f1, "and its rate grows with I: {f1_above} Hz at rheobase + 2");
+    assert!(
+        f1_above > 4.0 * f1,
+        "and its rate grows with I: {f1_above} Hz at rheobase + 2"
+    );
     assert!(f2 > 15.0, "class 2 starts at a finite rate: {f2} Hz");
     // figure1.m's ramps: both fire, faster as the input grows.
     for preset in [Preset::Class1Excitability, Preset::Class2Excitability] {
         let isi = isis(&figure1(preset));
-        assert!(isi.len() >= 5 && isi.windows(2).all(|w| w[1] <= w[0]), "{}: {isi:?}", preset.name());
+        assert!(
+            isi.len() >= 5 && isi.windows(2).all(|w| w[1] <= w[0]),
+            "{}: {isi:?}",
+            preset.name()
+        );
     }
 }
 
@@ -179,7 +204,10 @@ fn rebound_spike_follows_a_hyperpolarising_pulse() {
     let burst = figure1(Preset::ReboundBurst);
     let b = bursts(&burst, 10.0);
     assert_eq!(b.len(), 1, "rebound burst: one burst {b:?}");
-    assert!(b[0].len() >= 2 && b[0][0] >= 25.0, "of >= 2 spikes after the pulse: {b:?}");
+    assert!(
+        b[0].len() >= 2 && b[0][0] >= 25.0,
+        "of >= 2 spikes after the pulse: {b:?}"
+    );
     // Without the pulse, nothing.
     assert!(spikes(Izhikevich::preset(1, Preset::ReboundSpike), 0.2, 200.0).is_empty());
 }
@@ -208,7 +236,12 @@ fn resonance_period(preset: Preset, i: f64) -> f64 {
 fn pulse_pair(preset: Preset, gap: f64, amplitude: f64, width: f64) -> Izhikevich {
     let t0 = 200.0;
     Izhikevich {
-        i_schedule: vec![[t0, amplitude], [t0 + width, 0.0], [t0 + gap, amplitude], [t0 + gap + width, 0.0]],
+        i_schedule: vec![
+            [t0, amplitude],
+            [t0 + width, 0.0],
+            [t0 + gap, amplitude],
+            [t0 + gap + width, 0.0],
+        ],
         ..Izhikevich::preset(1, preset)
     }
 }
@@ -220,7 +253,10 @@ fn resonator_fires_to_pulses_at_its_resonant_interval_only() {
     let period = resonance_period(Preset::Resonator, 0.0);
     eprintln!("resonator: damped oscillation period {period:.2} ms");
     assert_eq!(t.len(), 1, "one spike: {t:?}");
-    assert!(t[0] > 320.0, "after the doublet 40 ms apart, not the one 20 ms apart: {t:?}");
+    assert!(
+        t[0] > 320.0,
+        "after the doublet 40 ms apart, not the one 20 ms apart: {t:?}"
+    );
     assert!((period - 40.0).abs() < 4.0, "40 ms is the resonant period: {period}");
     // The same with pairs timed by the computed period: one period apart
     // fires, half a period apart does not, neither does one pulse.
@@ -284,13 +320,24 @@ fn cortical_types_of_izhikevich_2003() {
     assert!(*isi.last().unwrap() > 1.5 * isi[0], "RS adapts: {isi:?}");
     // IB: a burst, then single spikes.
     let b = bursts(&ib, 10.0);
-    assert!(b[0].len() >= 2 && b.len() >= 3 && b[1..].iter().all(|b| b.len() == 1), "IB: {b:?}");
+    assert!(
+        b[0].len() >= 2 && b.len() >= 3 && b[1..].iter().all(|b| b.len() == 1),
+        "IB: {b:?}"
+    );
     // CH: repeated bursts.
     let b = bursts(&ch, 10.0);
-    assert!(b.len() >= 3 && b[..b.len() - 1].iter().all(|b| b.len() >= 2), "CH: {b:?}");
+    assert!(
+        b.len() >= 3 && b[..b.len() - 1].iter().all(|b| b.len() >= 2),
+        "CH: {b:?}"
+    );
     // FS: fast, hardly adapting.
     let isi = isis(&fs);
-    assert!(fs.len() > 2 * rs.len(), "FS fires faster than RS: {} vs {}", fs.len(), rs.len());
+    assert!(
+        fs.len() > 2 * rs.len(),
+        "FS fires faster than RS: {} vs {}",
+        fs.len(),
+        rs.len()
+    );
     // (after a short first interval, as in the paper's Fig. 2)
     assert!(*isi.last().unwrap() < 1.2 * isi[1], "FS does not adapt: {isi:?}");
     // LTS: fast, adapting.
@@ -302,7 +349,10 @@ fn cortical_types_of_izhikevich_2003() {
 #[test]
 fn thalamo_cortical_fires_tonically_from_rest_and_bursts_on_release_from_hyperpolarisation() {
     let tonic = cortical(Preset::ThalamoCortical, 2.0, 300.0);
-    assert!(tonic.len() >= 3 && isis(&tonic).iter().all(|&i| i > 8.0), "tonic: {tonic:?}");
+    assert!(
+        tonic.len() >= 3 && isis(&tonic).iter().all(|&i| i > 8.0),
+        "tonic: {tonic:?}"
+    );
     // Hyperpolarised by -20 until 100 ms (to about -90 mV), then released to 0.
     let neuron = Izhikevich {
         i_bias: -20.0,
@@ -314,7 +364,10 @@ fn thalamo_cortical_fires_tonically_from_rest_and_bursts_on_release_from_hyperpo
     let b = bursts(&t, 10.0);
     assert!(b[0].len() >= 3 && b[0][0] > 100.0, "a rebound burst: {b:?}");
     assert!(*t.last().unwrap() < 200.0, "then silence at I = 0: {t:?}");
-    assert!(cortical(Preset::ThalamoCortical, 0.0, 300.0).is_empty(), "silent at rest without the pulse");
+    assert!(
+        cortical(Preset::ThalamoCortical, 0.0, 300.0).is_empty(),
+        "silent at rest without the pulse"
+    );
 }
 
 #[test]
@@ -361,7 +414,10 @@ fn load(name: &str, overrides: &[String]) -> Network {
 /// (min, mean, max) of the excitatory rate, the inhibitory rate and the
 /// spectral peak, from bench/reference/izhikevich2003_netm.json.
 fn reference() -> [(f64, f64, f64); 3] {
-    let path = format!("{}/../../bench/reference/izhikevich2003_netm.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../bench/reference/izhikevich2003_netm.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let runs = json["runs"].as_array().unwrap();
     ["rate_exc_hz", "rate_inh_hz", "peak_hz"].map(|key| {
@@ -430,13 +486,24 @@ fn izhikevich_2003_network_rates_and_alpha_rhythm_match_the_papers_code() {
         // The dominant rhythm is the paper's alpha rhythm. net.m itself puts
         // it at 7-9 Hz (1 Hz resolution), so the band starts at 7 Hz here.
         assert!((7.0..=13.0).contains(&peak), "spectral peak {peak} Hz is not alpha");
-        assert!(peak >= peak_ref.0 && peak <= peak_ref.2, "spectral peak {peak} Hz outside net.m's");
+        assert!(
+            peak >= peak_ref.0 && peak <= peak_ref.2,
+            "spectral peak {peak} Hz outside net.m's"
+        );
         assert!(prominence > 10.0, "a real peak, not noise: {prominence} x median");
     }
     let n = seeds.count() as f64;
     let (exc, inh) = (exc_sum / n, inh_sum / n);
-    assert!((exc / exc_ref.1 - 1.0).abs() < 0.05, "mean exc rate {exc} vs net.m {}", exc_ref.1);
-    assert!((inh / inh_ref.1 - 1.0).abs() < 0.05, "mean inh rate {inh} vs net.m {}", inh_ref.1);
+    assert!(
+        (exc / exc_ref.1 - 1.0).abs() < 0.05,
+        "mean exc rate {exc} vs net.m {}",
+        exc_ref.1
+    );
+    assert!(
+        (inh / inh_ref.1 - 1.0).abs() < 0.05,
+        "mean inh rate {inh} vs net.m {}",
+        inh_ref.1
+    );
 }
 
 #[test]
@@ -474,7 +541,10 @@ fn izhikevich_2003_network_is_bit_identical_on_one_and_two_threads() {
     let total: usize = runs[0].iter().map(|p| p.0.len()).sum();
     eprintln!("{total} spikes, identical on 1 and 2 threads");
     assert!(total > 5000, "enough spikes to compare: {total}");
-    assert!(runs[0] == runs[1] && runs[1] == runs[2], "spikes differ between thread counts");
+    assert!(
+        runs[0] == runs[1] && runs[1] == runs[2],
+        "spikes differ between thread counts"
+    );
     // Another seed gives other spikes (the noise is drawn, not fixed).
     net.simulation.seed += 1;
     let other = Simulation::build(&net).run(|_| {}).unwrap();
@@ -500,27 +570,87 @@ fn parse_error(population: &str) -> cognitron_core::error::ModelError {
 #[test]
 fn bad_izhikevich_input_is_refused_with_field_and_value() {
     let cases: &[(&str, &str, &str)] = &[
-        ("a = 0.02\nb = 0.2\nc_mv = -65.0", "populations.p.d", "required unless `preset`"),
+        (
+            "a = 0.02\nb = 0.2\nc_mv = -65.0",
+            "populations.p.d",
+            "required unless `preset`",
+        ),
         ("preset = \"tonic\"", "populations.p.preset", "tonic_spiking"),
         ("preset = \"tonic_spiking\"\na = -0.1", "populations.p.a", "positive"),
-        ("preset = \"tonic_spiking\"\nc_mv = 40.0", "populations.p.c_mv", "below v_peak"),
-        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0, 1.0], [5.0, 0.0]]", "populations.p.i_schedule.1", "increase"),
-        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0, nan]]", "populations.p.i_schedule.0", "finite"),
-        ("preset = \"tonic_spiking\"\ni_schedule = [[-1.0, 1.0]]", "populations.p.i_schedule.0", ">= 0"),
-        ("preset = \"tonic_spiking\"\ni_schedule = [[10.0]]", "populations.p.i_schedule", "[t_ms, I]"),
-        ("preset = \"tonic_spiking\"\ni_schedule_interpolation = \"cubic\"", "populations.p.i_schedule_interpolation", "linear"),
-        ("preset = \"tonic_spiking\"\ni_noise_sd = -1.0", "populations.p.i_noise_sd", ">= 0"),
-        ("preset = \"tonic_spiking\"\ni_noise_interval_ms = 0.3", "populations.p.i_noise_interval_ms", "whole number"),
-        ("preset = \"tonic_spiking\"\na_r = -0.05", "populations.p.a_r", "positive"),
-        ("preset = \"tonic_spiking\"\nc_r2_mv = 100.0", "populations.p.c_r2_mv", "v_peak"),
+        (
+            "preset = \"tonic_spiking\"\nc_mv = 40.0",
+            "populations.p.c_mv",
+            "below v_peak",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_schedule = [[10.0, 1.0], [5.0, 0.0]]",
+            "populations.p.i_schedule.1",
+            "increase",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_schedule = [[10.0, nan]]",
+            "populations.p.i_schedule.0",
+            "finite",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_schedule = [[-1.0, 1.0]]",
+            "populations.p.i_schedule.0",
+            ">= 0",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_schedule = [[10.0]]",
+            "populations.p.i_schedule",
+            "[t_ms, I]",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_schedule_interpolation = \"cubic\"",
+            "populations.p.i_schedule_interpolation",
+            "linear",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_noise_sd = -1.0",
+            "populations.p.i_noise_sd",
+            ">= 0",
+        ),
+        (
+            "preset = \"tonic_spiking\"\ni_noise_interval_ms = 0.3",
+            "populations.p.i_noise_interval_ms",
+            "whole number",
+        ),
+        (
+            "preset = \"tonic_spiking\"\na_r = -0.05",
+            "populations.p.a_r",
+            "positive",
+        ),
+        (
+            "preset = \"tonic_spiking\"\nc_r2_mv = 100.0",
+            "populations.p.c_r2_mv",
+            "v_peak",
+        ),
         ("preset = \"tonic_spiking\"\ne_r = 1.0", "populations.p.e_r", "unknown"),
-        ("preset = \"tonic_spiking\"\nk_quadratic = 0.0", "populations.p.k_quadratic", "positive"),
-        ("preset = \"tonic_spiking\"\nscheme = \"rk4\"", "populations.p.scheme", "izhikevich2003"),
+        (
+            "preset = \"tonic_spiking\"\nk_quadratic = 0.0",
+            "populations.p.k_quadratic",
+            "positive",
+        ),
+        (
+            "preset = \"tonic_spiking\"\nscheme = \"rk4\"",
+            "populations.p.scheme",
+            "izhikevich2003",
+        ),
     ];
     for &(population, field, reason) in cases {
         let e = parse_error(population);
-        assert!(e.field.starts_with(field), "{population}: field `{}`, expected `{field}`", e.field);
-        assert!(e.reason.contains(reason), "{population}: reason `{}` lacks `{reason}`", e.reason);
+        assert!(
+            e.field.starts_with(field),
+            "{population}: field `{}`, expected `{field}`",
+            e.field
+        );
+        assert!(
+            e.reason.contains(reason),
+            "{population}: reason `{}` lacks `{reason}`",
+            e.reason
+        );
         assert!(e.line.is_some(), "{population}: no line in `{e}`");
     }
     // dt: forward Euler up to 0.5 ms, net.m's scheme up to 1 ms.
@@ -528,4 +658,70 @@ fn bad_izhikevich_input_is_refused_with_field_and_value() {
     let e = experiment::parse(text, &[]).unwrap_err();
     assert!(e.field == "simulation.dt_ms" && e.reason.contains("0.5"), "{e}");
     assert!(experiment::parse(&format!("{text}scheme = \"izhikevich2003\"\n"), &[]).is_ok());
+}
+
+#[test]
+fn spike_latency_fires_late_after_a_brief_pulse() {
+    let t = figure1(Preset::SpikeLatency);
+    // A 3 ms pulse ending at 13 ms; the spike comes well after it.
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert!(t[0] > 13.0 + 5.0, "latency: {t:?}");
+}
+
+#[test]
+fn explicit_fields_override_a_preset() {
+    // Tonic spiking with d = 8 is regular spiking (a, b, c are the same).
+    let stimulus = |n: Izhikevich| Izhikevich {
+        i_schedule: vec![[10.0, 10.0]],
+        v_init_mv: Some(Init::Value(-65.0)),
+        ..n
+    };
+    let overridden = Izhikevich {
+        d: Some(8.0),
+        ..Izhikevich::preset(1, Preset::TonicSpiking)
+    };
+    let rs = spikes(stimulus(Izhikevich::preset(1, Preset::RegularSpiking)), 0.25, 300.0);
+    assert_eq!(spikes(stimulus(overridden), 0.25, 300.0), rs);
+    assert_ne!(
+        spikes(stimulus(Izhikevich::preset(1, Preset::TonicSpiking)), 0.25, 300.0),
+        rs
+    );
+    // The I-V constants too: class 1 with 5 and 140 is the plain (2003) model.
+    let class1_plain = Izhikevich {
+        k_linear: Some(5.0),
+        k_constant: Some(140.0),
+        ..Izhikevich::preset(1, Preset::Class1Excitability)
+    };
+    let plain = Izhikevich {
+        v_init_mv: Some(Init::Value(-60.0)),
+        ..Izhikevich::new(1, 0.02, -0.1, -55.0, 6.0)
+    };
+    let with_preset = spikes(stimulus(class1_plain.clone()), 0.25, 300.0);
+    assert_eq!(with_preset, spikes(stimulus(plain), 0.25, 300.0));
+    let with_iv = spikes(stimulus(Izhikevich::preset(1, Preset::Class1Excitability)), 0.25, 300.0);
+    assert_ne!(with_iv, with_preset, "4.1 v + 108 matters");
+}
+
+#[test]
+fn figure1_toml_gives_the_protocols_spikes() {
+    let net = load("izhikevich2004_fig1.toml", &[]);
+    let result = Simulation::build(&net).run(|_| {}).unwrap();
+    for (name, population) in &net.populations {
+        let Population::Izhikevich(neuron) = population else {
+            panic!()
+        };
+        let preset = neuron.preset.unwrap();
+        let protocol = preset.protocol().unwrap();
+        assert_eq!(protocol.dt_ms, net.simulation.dt_ms, "{name}");
+        assert_eq!(neuron.i_schedule, protocol.i_schedule, "{name}: figure1.m's schedule");
+        assert_eq!(neuron.i_bias, protocol.i_bias, "{name}");
+        let from_toml: Vec<f64> = result
+            .population(name)
+            .spike_steps
+            .iter()
+            .map(|&s| s as f64 * 0.25)
+            .filter(|&t| t < protocol.duration_ms)
+            .collect();
+        assert_eq!(from_toml, figure1(preset), "{name}");
+    }
 }

@@ -480,8 +480,13 @@ impl Preset {
             ReboundBurst => pulsed(0.2, 200.0, -64.0, 0.0, &[(20.0, 25.0)], -15.0),
             // Background 0.24; pulses of 1.24 at T1 = 37.5 (on) and T2 = 216 (off).
             Bistability => pulsed(0.25, 300.0, -61.0, 0.24, &[(37.5, 42.5), (216.0, 221.0)], 1.24),
-            RegularSpiking | IntrinsicallyBursting | Chattering | FastSpiking | LowThresholdSpiking
-            | ThalamoCortical | Resonator2003 => return None,
+            RegularSpiking
+            | IntrinsicallyBursting
+            | Chattering
+            | FastSpiking
+            | LowThresholdSpiking
+            | ThalamoCortical
+            | Resonator2003 => return None,
         })
     }
 }
@@ -588,9 +593,7 @@ impl Izhikevich {
     /// (I-V constants) the 2003 paper's. Err names the missing field.
     fn resolved(&self) -> Result<Resolved, &'static str> {
         let preset = self.preset.map(Preset::params);
-        let pick = |field: Option<f64>, from_preset: Option<f64>, name: &'static str| {
-            field.or(from_preset).ok_or(name)
-        };
+        let pick = |field: Option<f64>, from_preset: Option<f64>, name: &'static str| field.or(from_preset).ok_or(name);
         Ok(Resolved {
             a: pick(self.a, preset.map(|p| p.a), "a")?,
             b: pick(self.b, preset.map(|p| p.b), "b")?,
@@ -660,10 +663,22 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::optional("a", FieldKind::Number, "time scale of u (1/ms), Izhikevich 2003"),
     FieldSpec::optional("b", FieldKind::Number, "sensitivity of u to v, Izhikevich 2003"),
     FieldSpec::optional("c_mv", FieldKind::Number, "reset potential (mV), Izhikevich 2003"),
-    FieldSpec::optional("d", FieldKind::Number, "jump of u after a spike (mV/ms), Izhikevich 2003"),
+    FieldSpec::optional(
+        "d",
+        FieldKind::Number,
+        "jump of u after a spike (mV/ms), Izhikevich 2003",
+    ),
     FieldSpec::optional("k_quadratic", FieldKind::Number, "v^2 coefficient (1/(mV ms)), 0.04"),
-    FieldSpec::optional("k_linear", FieldKind::Number, "v coefficient (1/ms), 5 (4.1 class 1, 2004)"),
-    FieldSpec::optional("k_constant", FieldKind::Number, "constant of dv/dt (mV/ms), 140 (108 class 1, 2004)"),
+    FieldSpec::optional(
+        "k_linear",
+        FieldKind::Number,
+        "v coefficient (1/ms), 5 (4.1 class 1, 2004)",
+    ),
+    FieldSpec::optional(
+        "k_constant",
+        FieldKind::Number,
+        "constant of dv/dt (mV/ms), 140 (108 class 1, 2004)",
+    ),
     FieldSpec::optional("v_peak_mv", FieldKind::Number, "spike cut-off (mV), 30"),
     FieldSpec::optional("i_bias", FieldKind::Number, "constant input I (mV/ms)"),
     FieldSpec::optional(
@@ -681,15 +696,31 @@ pub const FIELDS: &[FieldSpec] = &[
         FieldKind::Number,
         "sd of a held Gaussian input current (mV/ms); 5 exc, 2 inh in Izhikevich 2003",
     ),
-    FieldSpec::optional("i_noise_interval_ms", FieldKind::Number, "how long each noise draw is held (ms), dt"),
-    FieldSpec::optional("a_r", FieldKind::Number, "a += a_r r, r ~ U(0, 1) per neuron (1/ms); 0.08 inh, 2003"),
+    FieldSpec::optional(
+        "i_noise_interval_ms",
+        FieldKind::Number,
+        "how long each noise draw is held (ms), dt",
+    ),
+    FieldSpec::optional(
+        "a_r",
+        FieldKind::Number,
+        "a += a_r r, r ~ U(0, 1) per neuron (1/ms); 0.08 inh, 2003",
+    ),
     FieldSpec::optional("a_r2", FieldKind::Number, "a += a_r2 r^2 (1/ms)"),
     FieldSpec::optional("b_r", FieldKind::Number, "b += b_r r; -0.05 inh, Izhikevich 2003"),
     FieldSpec::optional("b_r2", FieldKind::Number, "b += b_r2 r^2"),
     FieldSpec::optional("c_r_mv", FieldKind::Number, "c += c_r_mv r (mV)"),
-    FieldSpec::optional("c_r2_mv", FieldKind::Number, "c += c_r2_mv r^2 (mV); 15 exc, Izhikevich 2003"),
+    FieldSpec::optional(
+        "c_r2_mv",
+        FieldKind::Number,
+        "c += c_r2_mv r^2 (mV); 15 exc, Izhikevich 2003",
+    ),
     FieldSpec::optional("d_r", FieldKind::Number, "d += d_r r (mV/ms)"),
-    FieldSpec::optional("d_r2", FieldKind::Number, "d += d_r2 r^2 (mV/ms); -6 exc, Izhikevich 2003"),
+    FieldSpec::optional(
+        "d_r2",
+        FieldKind::Number,
+        "d += d_r2 r^2 (mV/ms); -6 exc, Izhikevich 2003",
+    ),
     FieldSpec::optional(
         "scheme",
         FieldKind::Choice(&["euler", "izhikevich2003"]),
@@ -777,6 +808,12 @@ impl NeuronSpec for Izhikevich {
     }
 
     fn build(&self, len: usize, dt: f64, rng: &mut Stream) -> Box<dyn NeuronChunk> {
+        Box::new(self.build_chunk(len, dt, rng))
+    }
+}
+
+impl Izhikevich {
+    fn build_chunk(&self, len: usize, dt: f64, rng: &mut Stream) -> IzhikevichChunk {
         let p = self.resolved().expect("validated parameters");
         let v = draw_init(&self.v_init(), len, rng);
         let (mut a, mut b, mut c, mut d) = (vec![p.a; len], vec![p.b; len], vec![p.c_mv; len], vec![p.d; len]);
@@ -806,7 +843,7 @@ impl NeuronSpec for Izhikevich {
             ),
             Interpolation::Linear => Schedule::Linear(self.i_schedule.clone()),
         };
-        Box::new(IzhikevichChunk {
+        IzhikevichChunk {
             k_quadratic: p.k_quadratic,
             k_linear: p.k_linear,
             k_constant: p.k_constant,
@@ -827,7 +864,7 @@ impl NeuronSpec for Izhikevich {
             u,
             synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
             current: vec![0.0; len],
-        })
+        }
     }
 }
 
@@ -862,7 +899,11 @@ fn check_heterogeneity(
 ) -> Result<(), ModelError> {
     for (name, k) in [("a_r", h.a), ("b_r", h.b), ("c_r_mv", h.c_mv), ("d_r", h.d)] {
         if !(k[0].is_finite() && k[1].is_finite()) {
-            return Err(ModelError::new(at(name), format!("{k:?}"), "coefficients of r and r^2 must be finite"));
+            return Err(ModelError::new(
+                at(name),
+                format!("{k:?}"),
+                "coefficients of r and r^2 must be finite",
+            ));
         }
     }
     let extremes = |k: [f64; 2]| {
@@ -990,7 +1031,7 @@ impl NeuronChunk for IzhikevichChunk {
             }
         }
         if !self.noise.is_empty() {
-            if step % self.noise_every == 0 {
+            if step.is_multiple_of(self.noise_every) {
                 for x in self.noise.iter_mut() {
                     *x = self.noise_sd * rng.sample::<f64, _>(StandardNormal);
                 }
@@ -1079,6 +1120,85 @@ mod tests {
             assert_eq!(parsed, *preset);
             assert_eq!(preset.name(), *name);
         }
+    }
+
+    fn chunk(neuron: &Izhikevich, len: usize, dt: f64) -> IzhikevichChunk {
+        neuron.validate(dt, &|f: &str| f.to_string()).expect("valid");
+        let mut rng = crate::rng::stream(7, crate::rng::Purpose::InitialState, 0, 0);
+        neuron.build_chunk(len, dt, &mut rng)
+    }
+
+    #[test]
+    fn heterogeneity_ties_every_parameter_to_one_r_per_neuron() {
+        let exc = Izhikevich::preset(20_000, Preset::RegularSpiking)
+            .with_heterogeneity(Heterogeneity::IZHIKEVICH_2003_EXCITATORY);
+        let c = chunk(&exc, 20_000, 0.5);
+        let mut r_sum = 0.0;
+        for j in 0..c.len() {
+            let r = ((c.c[j] + 65.0) / 15.0).sqrt();
+            assert!((0.0..1.0).contains(&r));
+            assert!((c.d[j] - (8.0 - 6.0 * r * r)).abs() < 1e-12, "d from the same r as c");
+            assert_eq!((c.a[j], c.b[j]), (0.02, 0.2));
+            assert!((c.u[j] - 0.2 * -65.0).abs() < 1e-12);
+            r_sum += r;
+        }
+        let mean = r_sum / c.len() as f64;
+        assert!((mean - 0.5).abs() < 0.01, "r ~ U(0, 1): mean {mean}");
+        let inh = Izhikevich::preset(1000, Preset::LowThresholdSpiking)
+            .with_heterogeneity(Heterogeneity::IZHIKEVICH_2003_INHIBITORY);
+        let c = chunk(&inh, 1000, 0.5);
+        for j in 0..c.len() {
+            let r = (c.a[j] - 0.02) / 0.08;
+            assert!((0.0..1.0).contains(&r));
+            assert!((c.b[j] - (0.25 - 0.05 * r)).abs() < 1e-12, "b from the same r as a");
+            assert_eq!((c.c[j], c.d[j]), (-65.0, 2.0));
+            assert!((c.u[j] - c.b[j] * -65.0).abs() < 1e-12, "u = b v per neuron");
+        }
+    }
+
+    #[test]
+    fn noise_is_held_for_its_interval_with_the_given_sd() {
+        let neuron = Izhikevich {
+            i_noise_sd: 5.0,
+            i_noise_interval_ms: Some(1.0),
+            ..Izhikevich::preset(10_000, Preset::RegularSpiking)
+        };
+        let mut c = chunk(&neuron, 10_000, 0.25);
+        let mut rng = crate::rng::stream(7, crate::rng::Purpose::Noise, 0, 0);
+        let mut spikes = Vec::new();
+        let mut draws = Vec::new();
+        for step in 0..8 {
+            c.update(step, &mut rng, &mut spikes);
+            draws.push(c.noise.clone());
+        }
+        assert_eq!(draws[0], draws[3], "held for 4 steps of 0.25 ms");
+        assert_ne!(draws[3], draws[4], "redrawn after 1 ms");
+        assert_eq!(draws[4], draws[7]);
+        for d in [&draws[0], &draws[4]] {
+            let n = d.len() as f64;
+            let mean = d.iter().sum::<f64>() / n;
+            let sd = (d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+            assert!(mean.abs() < 0.15 && (sd - 5.0).abs() < 0.15, "mean {mean}, sd {sd}");
+        }
+    }
+
+    #[test]
+    fn schedules_step_and_interpolate() {
+        let step = Izhikevich {
+            i_schedule: vec![[1.0, 2.0], [2.0, -1.0]],
+            ..Izhikevich::preset(1, Preset::TonicSpiking)
+        };
+        let mut c = chunk(&step, 1, 0.25);
+        let values: Vec<f64> = (0..12).map(|k| c.scheduled(k)).collect();
+        assert_eq!(values, [0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0, -1.0, -1.0, -1.0, -1.0]);
+        let ramp = Izhikevich {
+            i_schedule: vec![[1.0, 0.0], [2.0, 4.0]],
+            i_schedule_interpolation: Interpolation::Linear,
+            ..step
+        };
+        let mut c = chunk(&ramp, 1, 0.25);
+        let values: Vec<f64> = (0..12).map(|k| c.scheduled(k)).collect();
+        assert_eq!(values, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0, 4.0]);
     }
 
     #[test]
