@@ -725,3 +725,42 @@ fn figure1_toml_gives_the_protocols_spikes() {
         assert_eq!(from_toml, figure1(preset), "{name}");
     }
 }
+
+#[test]
+fn izhikevich_experiments_round_trip_through_toml() {
+    for name in ["izhikevich2003.toml", "izhikevich2004_fig1.toml"] {
+        let net = load(name, &[]);
+        let again = experiment::parse(&net.to_toml(), &[]).expect("written model parses");
+        assert_eq!(again, net, "{name}");
+    }
+}
+
+#[test]
+fn figure1_patterns_spike_in_the_same_steps_as_figure1_m() {
+    // bench/reference/izhikevich2004_figure1.py: figure1.m's loops in Python,
+    // with its own stimulus conditions (not cognitron's schedules).
+    let path = format!(
+        "{}/../../bench/reference/izhikevich2004_figure1.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let reference = json["spike_steps"].as_object().unwrap();
+    let with_protocol: Vec<Preset> = Preset::ALL.into_iter().filter(|p| p.protocol().is_some()).collect();
+    assert_eq!(reference.len(), with_protocol.len());
+    for preset in with_protocol {
+        let protocol = preset.protocol().unwrap();
+        let expected: Vec<u64> = reference[preset.name()]
+            .as_array()
+            .unwrap_or_else(|| panic!("no reference for {}", preset.name()))
+            .iter()
+            .map(|k| k.as_u64().unwrap())
+            .collect();
+        // figure1.m runs t = 0:tau:t_end, one step more than duration / tau.
+        let neuron = Izhikevich::with_protocol(preset).unwrap();
+        let steps: Vec<u64> = spikes(neuron, protocol.dt_ms, protocol.duration_ms + protocol.dt_ms)
+            .iter()
+            .map(|t| (t / protocol.dt_ms).round() as u64)
+            .collect();
+        assert_eq!(steps, expected, "{}: spike steps", preset.name());
+    }
+}
