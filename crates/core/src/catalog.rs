@@ -78,7 +78,12 @@ pub fn description(model: &str) -> &'static str {
         }
         "izhikevich" => {
             "Izhikevich (2003) simple model, IEEE Trans Neural Netw 14:1569: \
-             dv/dt = 0.04 v^2 + 5 v + 140 - u + I, du/dt = a (b v - u)."
+             dv/dt = 0.04 v^2 + 5 v + 140 - u + I, du/dt = a (b v - u); presets for the firing \
+             patterns of Izhikevich (2004) Fig. 1 and the cortical types of the 2003 paper."
+        }
+        "hh" => {
+            "Hodgkin-Huxley point neuron (Hodgkin & Huxley 1952, J Physiol 117:500, squid axon; or \
+             Traub & Miles 1991 kinetics as in Brette et al. 2007 benchmark 3), exponential Euler."
         }
         "compartmental" => {
             "Multi-compartment neuron: a morphology of cylindrical sections (inline or an SWC file, \
@@ -114,6 +119,7 @@ fn kind(kind: FieldKind) -> String {
         FieldKind::Init => "number or distribution".into(),
         FieldKind::Choice(options) => options.join(" \\| "),
         FieldKind::Choices(options) => format!("list of {}", options.join(" \\| ")),
+        FieldKind::Pairs(shape) => format!("list of {shape}"),
         FieldKind::Tables(fields) => {
             let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
             format!("array of tables {{ {} }}", names.join(", "))

@@ -1017,6 +1017,7 @@ fn check_fields(p: &Table, fields: &[&FieldSpec], context: &str) -> Checked {
                     .iter()
                     .try_for_each(|item| check_fields(&item.table()?, &fields, ""))
             })?,
+            FieldKind::Pairs(shape) => p.with(field.name, |f| f.array()?.iter().try_for_each(|x| x.pair(shape)))?,
             FieldKind::Any => {}
         }
     }

@@ -179,6 +179,8 @@ pub enum FieldKind {
     Choices(&'static [&'static str]),
     /// An array of tables (`[[x.name]]`), each with these fields.
     Tables(&'static [FieldSpec]),
+    /// A list of `[x, y]` number pairs, e.g. a schedule; the text names the shape.
+    Pairs(&'static str),
     /// Anything; checked by the model's own parsing.
     Any,
 }
