@@ -53,7 +53,11 @@ pub fn population_table(spec: &str, params: &[String]) -> Result<toml_edit::Tabl
         }
         let mut table = toml_edit::Table::new();
         table.insert("model", toml_edit::value(spec));
-        for (k, v) in default_parameters(spec) {
+        // A preset fills the parameters itself; defaults would override it.
+        let preset = params
+            .iter()
+            .any(|p| p.split('=').next().map(str::trim) == Some("preset"));
+        for (k, v) in default_parameters(spec).iter().filter(|_| !preset) {
             table.insert(k, toml_edit::Item::Value(v.parse().expect("valid default")));
         }
         table
