@@ -7,7 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
-use crate::neuron::{Izhikevich, NeuronSpec};
+use crate::neuron::{Adex, Izhikevich, NeuronSpec, Relu};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,8 @@ impl NetworkSpec {
 pub enum Population {
     Lif(Lif),
     Izhikevich(Izhikevich),
+    Adex(Adex),
+    Relu(Relu),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
@@ -103,7 +105,7 @@ pub enum Population {
 pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
 
 /// The `model` names of neuron populations.
-pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich"];
+pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "adex", "relu"];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -123,6 +125,8 @@ impl Population {
     pub fn neuron_spec(&self) -> Option<&dyn NeuronSpec> {
         match self {
             Population::Izhikevich(p) => Some(p),
+            Population::Adex(p) => Some(p),
+            Population::Relu(p) => Some(p),
             Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
         }
     }
@@ -149,6 +153,8 @@ impl Population {
 pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
     let own = match model {
         "izhikevich" => crate::neuron::izhikevich::FIELDS,
+        "adex" => crate::neuron::adex::FIELDS,
+        "relu" => crate::neuron::relu::FIELDS,
         _ => return None,
     };
     Some(own.iter().chain(SYNAPSE_FIELDS).collect())

@@ -6,13 +6,17 @@
 //! engine drives through one call per chunk and step (`update`) and one per
 //! synaptic event (`add_input`).
 
+pub mod adex;
 pub mod channels;
 pub mod izhikevich;
 pub mod lif;
+pub mod relu;
 pub mod synapse;
 
+pub use adex::{Adex, AdexPreset};
 pub use izhikevich::Izhikevich;
 pub use lif::{LifChunk, LifKernel, LifState};
+pub use relu::Relu;
 pub use synapse::{SynapseParams, SynapticInput};
 
 use crate::error::ModelError;
