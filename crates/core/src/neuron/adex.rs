@@ -23,9 +23,10 @@
 //! threshold one sub-step per dt usually meets the tolerance, on the upswing
 //! the sub-steps shrink. A crossing of v_peak resets the neuron at the end of
 //! the sub-step in which it happens, and the rest of the step is integrated
-//! from the reset. The exponential is evaluated at min(v, v_peak) and its
-//! argument is capped at `EXP_ARG_MAX`, so that stages overshooting the peak
-//! stay finite: above the cap v rises by more than 10^10 mV/ms for any
+//! from the reset. The right-hand side is evaluated at min(v, v_peak) (as in
+//! NEST), and the exponential's argument is capped at `EXP_ARG_MAX`, so that
+//! stages overshooting the peak stay finite and w does not integrate the
+//! overshoot: above the cap v rises by more than 10^10 mV/ms for any
 //! sensible parameters, so the cap changes the time to the peak by far less
 //! than a nanosecond.
 
@@ -504,7 +505,11 @@ struct Rhs {
 impl Rhs {
     #[inline(always)]
     fn eval(&self, v: f64, w: f64) -> (f64, f64) {
-        let arg = ((v.min(self.v_peak) - self.v_t) / self.delta_t).min(EXP_ARG_MAX);
+        // Above the peak the model is not defined: stages that overshoot it
+        // see v_peak, so that neither the exponential nor the drive of w
+        // (a (v - E_L)) picks up the overshoot.
+        let v = v.min(self.v_peak);
+        let arg = ((v - self.v_t) / self.delta_t).min(EXP_ARG_MAX);
         let spike = self.g_l_delta_t * arg.exp();
         let synaptic = self.g_exc * (self.e_exc - v) + self.g_inh * (self.e_inh - v);
         let dv = (-self.g_l * (v - self.e_l) + spike - w + self.current + synaptic) * self.inv_c;

@@ -5,9 +5,12 @@
 //! projections with spiking neurons.
 //!
 //! Its activation is `r = gain * max(0, I - threshold)` with
-//! `I = bias + synaptic input`, optionally low-pass filtered,
-//! `tau dr/dt = -r + gain * max(0, I - threshold)` (the rate model of
-//! Wilson H R & Cowan J D 1972, Biophys J 12:1). It talks to other
+//! `I = bias + synaptic input`. With `tau_ms > 0` the synaptic input is
+//! low-pass filtered before the rectification, `tau dI/dt = -I + input`
+//! (the current-based rate model, e.g. Dayan P & Abbott L F 2001,
+//! "Theoretical Neuroscience", sec. 7.2): excitatory and inhibitory spikes
+//! then cancel before the rectification, so that on average
+//! `r = gain * max(0, sum_j w_j r_j + bias - threshold)`. It talks to other
 //! populations by emitting spikes at rate r: by default from a deterministic
 //! phase accumulator (the phase grows by r dt; a spike each time it passes
 //! 1, so a constant rate gives floor(r T) spikes in T), or as a Poisson
@@ -61,15 +64,12 @@ pub struct Relu {
     /// Constant input added to the synaptic one (Hz for delta, pA for current_exp); 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub bias: f64,
-    /// Time constant of the rate's low-pass filter (ms); 0: none.
+    /// Time constant of the low-pass filter of the synaptic input (ms); 0: none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub tau_ms: f64,
     /// `regular` (phase accumulator) or `poisson`.
     #[serde(default)]
     pub emission: Emission,
-    /// Initial rate (Hz), the filter's starting point; 0.
-    #[serde(default, skip_serializing_if = "Init::is_zero")]
-    pub rate_init_hz: Init,
     /// Initial phase of the accumulator, in [0, 1); 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub phase_init: Init,
@@ -120,7 +120,6 @@ impl Relu {
             bias,
             tau_ms: 0.0,
             emission: Emission::Regular,
-            rate_init_hz: Init::Value(0.0),
             phase_init: Init::Value(0.0),
             synapse: default_synapse(),
             tau_exc_ms: default_tau_exc(),
@@ -164,14 +163,13 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::optional(
         "tau_ms",
         FieldKind::Number,
-        "low-pass time constant of the rate (ms), 0: none",
+        "low-pass time constant of the synaptic input (ms), 0: none",
     ),
     FieldSpec::optional(
         "emission",
         FieldKind::Choice(&["regular", "poisson"]),
         "spikes from a phase accumulator (regular) or a Poisson process",
     ),
-    FieldSpec::optional("rate_init_hz", FieldKind::Init, "initial rate (Hz), 0"),
     FieldSpec::optional("phase_init", FieldKind::Init, "initial accumulator phase in [0, 1), 0"),
 ];
 
@@ -212,7 +210,6 @@ impl NeuronSpec for Relu {
                 "a rate unit has no membrane potential: use delta or current_exp",
             ));
         }
-        check_init(at("rate_init_hz"), &self.rate_init_hz, false)?;
         check_init(at("phase_init"), &self.phase_init, false)?;
         let (lo, hi) = match self.phase_init {
             Init::Value(x) => (x, x),
@@ -226,24 +223,10 @@ impl NeuronSpec for Relu {
                 "a phase must lie in [0, 1] (a number or a uniform range)",
             ));
         }
-        if let Init::Normal { min, .. } = self.rate_init_hz {
-            if min.is_none_or(|m| m < 0.0) {
-                return Err(ModelError::new(
-                    at("rate_init_hz"),
-                    format!("{:?}", self.rate_init_hz),
-                    "a rate drawn from a normal distribution needs `min = 0` (or higher)",
-                ));
-            }
-        } else if let Init::Value(x) | Init::Uniform { uniform: [x, _] } = self.rate_init_hz {
-            if x < 0.0 {
-                return Err(ModelError::new(at("rate_init_hz"), x, "a rate cannot be negative"));
-            }
-        }
         check_synapse(at, dt, &self.synapse_params(), &self.g_exc_init, &self.g_inh_init)
     }
 
     fn build(&self, len: usize, dt: f64, rng: &mut Stream) -> Box<dyn NeuronChunk> {
-        let rate = draw_init(&self.rate_init_hz, len, rng);
         let phase = draw_init(&self.phase_init, len, rng);
         let g_exc = draw_init(&self.g_exc_init, len, rng);
         let g_inh = draw_init(&self.g_inh_init, len, rng);
@@ -259,7 +242,8 @@ impl NeuronSpec for Relu {
             },
             emission: self.emission,
             dt_s,
-            rate,
+            rate: vec![0.0; len],
+            filtered: vec![0.0; len],
             input: vec![self.bias; len],
             phase,
             synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
@@ -273,14 +257,16 @@ pub struct ReluChunk {
     gain: f64,
     threshold: f64,
     bias: f64,
-    /// e^{-dt/tau}: the part of the old rate the filter keeps per step (0: no filter).
+    /// e^{-dt/tau}: the part of the filtered input kept per step (0: no filter).
     keep: f64,
     emission: Emission,
     /// The step in seconds.
     dt_s: f64,
     /// Rate (Hz).
     rate: Vec<f64>,
-    /// This step's total input (Hz for delta, pA for current_exp).
+    /// Filtered synaptic input (Hz for delta, pA for current_exp).
+    filtered: Vec<f64>,
+    /// This step's total input, bias included, after the filter.
     input: Vec<f64>,
     /// Accumulator phase (spikes owed).
     phase: Vec<f64>,
@@ -313,11 +299,11 @@ impl NeuronChunk for ReluChunk {
                 *input = self.synapses.current(j, 0.0);
             }
         }
-        for (rate, input) in self.rate.iter_mut().zip(self.input.iter_mut()) {
-            *input += self.bias;
-            let target = gain * (*input - threshold).max(0.0);
-            // Exact for an input held over the step.
-            *rate = target + (*rate - target) * keep;
+        for ((rate, input), filtered) in self.rate.iter_mut().zip(self.input.iter_mut()).zip(&mut self.filtered) {
+            // Exact for an input held over the step (keep = 0: no filter).
+            *filtered = *input + (*filtered - *input) * keep;
+            *input = *filtered + self.bias;
+            *rate = gain * (*input - threshold).max(0.0);
         }
         match self.emission {
             Emission::Regular => {
