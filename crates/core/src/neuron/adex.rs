@@ -21,9 +21,9 @@
 //! adaptive Dormand-Prince 5(4) Runge-Kutta pair inside the step (the
 //! approach of NEST's `aeif_*` models, which use GSL's adaptive RKF45): below
 //! threshold one sub-step per dt usually meets the tolerance, on the upswing
-//! the sub-steps shrink. A crossing of v_peak resets the neuron at the end of
-//! the sub-step in which it happens, and the rest of the step is integrated
-//! from the reset. The right-hand side is evaluated at min(v, v_peak) (as in
+//! the sub-steps shrink. A sub-step that crosses v_peak is halved until the
+//! crossing is located within `SPIKE_TIME_TOL`; the neuron is reset there
+//! and the rest of the step is integrated from the reset. The right-hand side is evaluated at min(v, v_peak) (as in
 //! NEST), and the exponential's argument is capped at `EXP_ARG_MAX`, so that
 //! stages overshooting the peak stay finite and w does not integrate the
 //! overshoot: above the cap v rises by more than 10^10 mV/ms for any
@@ -44,6 +44,8 @@ const EXP_ARG_MAX: f64 = 50.0;
 const ABS_TOL_V: f64 = 1e-6;
 const ABS_TOL_W: f64 = 1e-6;
 const REL_TOL: f64 = 1e-7;
+/// Resolution of the time of a crossing of v_peak (ms).
+const SPIKE_TIME_TOL: f64 = 1e-6;
 /// Shortest sub-step (ms); accepted whatever the error estimate, so that a
 /// non-finite state cannot stall the loop.
 const MIN_SUBSTEP: f64 = 1e-7;
@@ -658,6 +660,12 @@ impl NeuronChunk for AdexChunk {
                 }
                 let trial = h.min(left);
                 let (v5, w5, err) = dormand_prince(&f, v, w, trial);
+                if crossed(v5, self.v_peak) && trial > SPIKE_TIME_TOL {
+                    // Locate the crossing by halving the sub-step: a reset
+                    // late by the overshoot would shift every later spike.
+                    h = 0.5 * trial;
+                    continue;
+                }
                 if err <= 1.0 || trial <= MIN_SUBSTEP {
                     v = v5;
                     w = w5;
