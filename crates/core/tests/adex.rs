@@ -371,6 +371,91 @@ fn rheobase_is_found_within_one_percent() {
     assert!((found - rheobase).abs() < 0.01 * rheobase, "{found} vs {rheobase}");
 }
 
+/// With a = b = 0 (w stays 0) the trajectory after the refractory period
+/// is the one without it, started t_ref later: every interval grows by t_ref.
+#[test]
+fn refractory_period_adds_to_every_interval() {
+    let row = AdexRow {
+        a_ns: 0.0,
+        b_pa: 0.0,
+        ..AdexPreset::Tonic.row()
+    };
+    let mean_isi = |t_ref_ms: f64| {
+        let t = spike_times(&run(&single(
+            Adex {
+                t_ref_ms,
+                ..Adex::with(1, row)
+            },
+            1000.0,
+        )));
+        (t[t.len() - 1] - t[0]) / (t.len() - 1) as f64
+    };
+    let (free, refractory) = (mean_isi(0.0), mean_isi(5.0));
+    println!("mean ISI {free:.4} ms, with t_ref = 5 ms {refractory:.4} ms");
+    assert!((refractory - free - 5.0).abs() < 0.01, "{free} -> {refractory}");
+}
+
+/// Synaptic input into the AdEx far below threshold (a = b = 0): the
+/// engine holds the synaptic current (current_exp) or conductance
+/// (conductance_exp) over each step at its value at the step's start, so
+/// v relaxes exactly, step by step, towards E_L + I_k / g_L, or towards
+/// (g_L E_L + g_k E_syn) / (g_L + g_k) with time constant C / (g_L + g_k).
+#[test]
+fn synaptic_input_follows_the_step_by_step_solution() {
+    let (c, g_l, e_l, tau_s) = (200.0, 10.0, -70.0, 5.0);
+    for (synapse, weight) in [(SynapseModel::CurrentExp, 300.0), (SynapseModel::ConductanceExp, 3.0)] {
+        let row = AdexRow {
+            c_m_pf: c,
+            g_l_ns: g_l,
+            e_l_mv: e_l,
+            v_t_mv: -20.0,
+            delta_t_mv: 0.5,
+            a_ns: 0.0,
+            tau_w_ms: 100.0,
+            b_pa: 0.0,
+            v_r_mv: -60.0,
+            i_step_pa: 0.0,
+        };
+        let adex = Adex {
+            synapse,
+            tau_exc_ms: tau_s,
+            ..Adex::with(1, row)
+        };
+        // A spike at 10 ms with a delay of one step acts from step 101.
+        let net = single(adex, 60.0)
+            .spike_times("in", 1, vec![(0, 10.0)])
+            .project(
+                "in_n",
+                "in",
+                "n",
+                cognitron_core::model::Connector::OneToOne,
+                weight,
+                0.1,
+            )
+            .record_state("n", &["v"], &[0]);
+        let result = run(&net);
+        let v = &result.traces[0].values;
+        let mut want = e_l;
+        let mut worst = 0.0f64;
+        for (k, &got) in v.iter().enumerate() {
+            let g = if k >= 101 {
+                weight * (-((k - 101) as f64) * DT / tau_s).exp()
+            } else {
+                0.0
+            };
+            let (g_total, target) = match synapse {
+                SynapseModel::CurrentExp => (g_l, e_l + g / g_l),
+                _ => (g_l + g, (g_l * e_l + g * 0.0) / (g_l + g)),
+            };
+            want = target + (want - target) * (-DT * g_total / c).exp();
+            worst = worst.max((got - want).abs());
+        }
+        let peak = v.iter().cloned().fold(f64::MIN, f64::max);
+        println!("{synapse:?}: peak {peak:.3} mV, worst |v - step-by-step solution| = {worst:.2e} mV");
+        assert!(peak > e_l + 1.0 && worst < 1e-6, "{synapse:?}: {worst}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Robustness
 // ---------------------------------------------------------------------------

@@ -41,11 +41,11 @@ use serde::{Deserialize, Serialize};
 /// Cap on (v - V_T) / Delta_T inside the exponential: e^50 ~ 5e21.
 const EXP_ARG_MAX: f64 = 50.0;
 /// Error tolerances of the adaptive step: absolute (mV, pA) and relative.
-const ABS_TOL_V: f64 = 1e-6;
-const ABS_TOL_W: f64 = 1e-6;
-const REL_TOL: f64 = 1e-7;
+const ABS_TOL_V: f64 = 1e-4;
+const ABS_TOL_W: f64 = 1e-4;
+const REL_TOL: f64 = 1e-6;
 /// Resolution of the time of a crossing of v_peak (ms).
-const SPIKE_TIME_TOL: f64 = 1e-6;
+const SPIKE_TIME_TOL: f64 = 1e-4;
 /// Shortest sub-step (ms); accepted whatever the error estimate, so that a
 /// non-finite state cannot stall the loop.
 const MIN_SUBSTEP: f64 = 1e-7;
@@ -189,14 +189,19 @@ pub struct Adex {
     /// Absolute refractory period (ms): v is held at V_r, w keeps relaxing; 0 by default.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub t_ref_ms: f64,
+    /// How weights act: `delta` (mV jump of v), `current_exp` (pA), `conductance_exp` (nS).
     #[serde(default = "default_synapse")]
     pub synapse: SynapseModel,
+    /// Excitatory synaptic time constant (ms), 5; unused for `delta`.
     #[serde(default = "default_tau_exc")]
     pub tau_exc_ms: f64,
+    /// Inhibitory synaptic time constant (ms), 10; unused for `delta`.
     #[serde(default = "default_tau_inh")]
     pub tau_inh_ms: f64,
+    /// Excitatory reversal potential (mV), 0; `conductance_exp` only.
     #[serde(default)]
     pub e_exc_mv: f64,
+    /// Inhibitory reversal potential (mV), -80; `conductance_exp` only.
     #[serde(default = "default_e_inh")]
     pub e_inh_mv: f64,
     /// Initial v (mV); E_L by default.
@@ -205,8 +210,10 @@ pub struct Adex {
     /// Initial w (pA); 0 by default.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub w_init_pa: Init,
+    /// Initial excitatory synaptic current (pA) or conductance (nS), 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub g_exc_init: Init,
+    /// Initial inhibitory synaptic current (pA) or conductance (nS), 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub g_inh_init: Init,
 }

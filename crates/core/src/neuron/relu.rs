@@ -73,10 +73,13 @@ pub struct Relu {
     /// Initial phase of the accumulator, in [0, 1); 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub phase_init: Init,
+    /// How weights act: `delta` (mV jump of v), `current_exp` (pA), `conductance_exp` (nS).
     #[serde(default = "default_synapse")]
     pub synapse: SynapseModel,
+    /// Excitatory synaptic time constant (ms), 5; unused for `delta`.
     #[serde(default = "default_tau_exc")]
     pub tau_exc_ms: f64,
+    /// Inhibitory synaptic time constant (ms), 10; unused for `delta`.
     #[serde(default = "default_tau_inh")]
     pub tau_inh_ms: f64,
     /// Not used: conductance synapses are refused (no membrane potential).
@@ -85,8 +88,10 @@ pub struct Relu {
     /// Not used: conductance synapses are refused (no membrane potential).
     #[serde(default = "default_e_inh")]
     pub e_inh_mv: f64,
+    /// Initial excitatory synaptic current (pA) or conductance (nS), 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub g_exc_init: Init,
+    /// Initial inhibitory synaptic current (pA) or conductance (nS), 0.
     #[serde(default, skip_serializing_if = "Init::is_zero")]
     pub g_inh_init: Init,
 }
