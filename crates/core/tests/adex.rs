@@ -281,6 +281,55 @@ fn spike_times_and_voltage_match_a_fine_step_reference() {
     }
 }
 
+/// experiments/adex_patterns.toml against Brian2 2.9.0 running the same
+/// protocol with RK4 at dt = 0.001 ms (bench/reference/adex_brian2.py, stored
+/// in bench/reference/brian2_adex_patterns.json): the same number of spikes
+/// for every pattern, each within half a step of the 0.1 ms step where
+/// cognitron has it. Not tighter: Brian2 resets at the end of the 0.001 ms
+/// step that crosses (up to 0.001 ms late), and these errors add up over a
+/// run, to 0.035 ms at the 26th spike of delayed regular bursting when
+/// compared with RK4 that locates the crossing (547.47 ms against
+/// 547.505-547.509 ms at h = 0.001-0.0005 ms; cognitron: step [547.5, 547.6)).
+/// The strict check is `spike_times_and_voltage_match_a_fine_step_reference`.
+#[test]
+fn example_matches_brian2_spike_times() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../");
+    let text = std::fs::read_to_string(format!("{root}bench/reference/brian2_adex_patterns.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let net = experiment::parse(
+        &std::fs::read_to_string(format!("{root}experiments/adex_patterns.toml")).unwrap(),
+        &[],
+    )
+    .unwrap();
+    let result = run(&net);
+    for p in &result.populations {
+        let want: Vec<f64> = reference["patterns"][&p.name]
+            .as_array()
+            .unwrap_or_else(|| panic!("no reference for {}", p.name))
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        assert_eq!(p.spike_steps.len(), want.len(), "{}", p.name);
+        // Brian2's crossing lies in (t_b, t_b + 0.001]; ours in [s dt, (s + 1) dt).
+        let mut worst = 0.0f64;
+        // The irregular pattern amplifies any difference (two event-located
+        // RK4 runs at h = 0.001 and 0.0005 ms are 0.4 ms apart by the 10th
+        // spike): only its first five spikes are compared in time.
+        let timed = if p.name == "irregular" { 5 } else { want.len() };
+        for (k, (&s, &t_b)) in p.spike_steps.iter().zip(&want).take(timed).enumerate() {
+            let (lo, hi) = (s as f64 * DT, (s + 1) as f64 * DT);
+            let outside = (lo - (t_b + 0.001)).max(t_b - hi).max(0.0);
+            worst = worst.max(outside);
+            assert!(outside <= 0.5 * DT, "{} spike {k}: step {s}, Brian2 {t_b}", p.name);
+        }
+        println!(
+            "{}: {} spikes as Brian2, worst distance outside the step {worst:.4} ms",
+            p.name,
+            want.len()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Closed-form checks
 // ---------------------------------------------------------------------------
