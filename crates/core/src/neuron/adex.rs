@@ -635,6 +635,8 @@ impl NeuronChunk for AdexChunk {
             let mut spiked = false;
             let mut h = self.substep[j];
             let mut t = 0.0;
+            // Time from t within which a trial sub-step crossed v_peak.
+            let mut bracket = f64::INFINITY;
             loop {
                 if crossed(v, self.v_peak) {
                     if !v.is_finite() || !w.is_finite() {
@@ -668,8 +670,9 @@ impl NeuronChunk for AdexChunk {
                 let trial = h.min(left);
                 let (v5, w5, err) = dormand_prince(&f, v, w, trial);
                 if crossed(v5, self.v_peak) && trial > SPIKE_TIME_TOL {
-                    // Locate the crossing by halving the sub-step: a reset
-                    // late by the overshoot would shift every later spike.
+                    // Locate the crossing by bisection of the bracket: a
+                    // reset late by the overshoot would shift every later spike.
+                    bracket = trial;
                     h = 0.5 * trial;
                     continue;
                 }
@@ -686,6 +689,14 @@ impl NeuronChunk for AdexChunk {
                     // A sub-step cut short by the end of the step says
                     // nothing against the longer one proposed before.
                     h = if trial < h { h.max(proposal) } else { proposal };
+                    bracket -= trial;
+                    if bracket <= 0.0 {
+                        bracket = f64::INFINITY;
+                    } else if bracket <= 2.0 * SPIKE_TIME_TOL {
+                        h = bracket;
+                    } else if bracket.is_finite() {
+                        h = h.min(0.5 * bracket);
+                    }
                     if !(v.is_finite() && w.is_finite()) {
                         finite = false;
                         break;
