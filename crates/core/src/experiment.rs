@@ -795,6 +795,9 @@ fn check_fields(p: &Table, fields: &[&FieldSpec], context: &str) -> Checked {
             FieldKind::Text => p.string(field.name)?,
             FieldKind::Init => p.with(field.name, |f| f.distribution(true, true))?,
             FieldKind::Choice(options) => p.one_of(field.name, options)?,
+            FieldKind::Pairs(shape) => {
+                p.with(field.name, |f| f.array()?.iter().try_for_each(|pair| pair.pair(shape)))?
+            }
             FieldKind::Any => {}
         }
     }

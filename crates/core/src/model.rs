@@ -172,6 +172,8 @@ pub enum FieldKind {
     Init,
     /// One of the given strings.
     Choice(&'static [&'static str]),
+    /// A list of number pairs, e.g. `[[t_ms, i_pa], ...]` (the shape, for errors).
+    Pairs(&'static str),
     /// Anything; checked by the model's own parsing.
     Any,
 }

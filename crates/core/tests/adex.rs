@@ -639,7 +639,7 @@ fn bad_adex_input_names_the_field() {
         ),
         (
             "preset = \"tonic\"\ni_schedule = [[10.0, 1.0], [5.0, 2.0]]\n",
-            "populations.n.i_schedule[1]",
+            "populations.n.i_schedule.1",
             "must not decrease",
         ),
         (
@@ -648,6 +648,11 @@ fn bad_adex_input_names_the_field() {
             ">= 0",
         ),
         ("preset = \"bursty\"\n", "populations.n.preset", "tonic"),
+        (
+            "preset = \"tonic\"\ni_schedule = [1.0, 2.0]\n",
+            "populations.n.i_schedule.0",
+            "[t_ms, i_pa]",
+        ),
     ];
     for (extra, field, reason) in cases {
         let err = experiment::parse(&format!("{ONE}{extra}"), &[]).expect_err(extra);

@@ -102,7 +102,11 @@ pub struct AdexRow {
 
 impl AdexPreset {
     /// Table 1 of Naud et al. (2008): C (pF), g_L (nS), E_L, V_T, Delta_T
-    /// (mV), a (nS), tau_w (ms), b (pA), V_r (mV), I (pA).
+    /// (mV), a (nS), tau_w (ms), b (pA), V_r (mV), I (pA). Transcribed as in
+    /// public reproductions of the paper (the Brian2 example of Naud et al.
+    /// 2008 lists the same values); each row gives its figure's pattern
+    /// (tests/adex.rs), and Brian2 runs of these rows give the same spikes
+    /// (bench/reference/brian2_adex_patterns.json).
     pub fn row(self) -> AdexRow {
         let r = |c_m_pf, g_l_ns, e_l_mv, v_t_mv, delta_t_mv, a_ns, tau_w_ms, b_pa, v_r_mv, i_step_pa| AdexRow {
             c_m_pf,
@@ -358,7 +362,7 @@ pub const FIELDS: &[FieldSpec] = &[
     FieldSpec::optional("i_bias_pa", FieldKind::Number, "constant current (pA), 0"),
     FieldSpec::optional(
         "i_schedule",
-        FieldKind::Any,
+        FieldKind::Pairs("[t_ms, i_pa]"),
         "piecewise-constant current [[t_ms, i_pa], ...], added to step and bias",
     ),
     FieldSpec::optional("v_peak_mv", FieldKind::Number, "spike cut-off (mV), 0 as in NEST"),
@@ -420,7 +424,7 @@ impl NeuronSpec for Adex {
         }
         let mut previous = f64::NEG_INFINITY;
         for (k, &[t, i]) in self.i_schedule.iter().enumerate() {
-            let field = at(&format!("i_schedule[{k}]"));
+            let field = at(&format!("i_schedule.{k}"));
             if !(t.is_finite() && i.is_finite()) {
                 return Err(ModelError::new(
                     field,
