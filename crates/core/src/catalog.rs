@@ -94,6 +94,15 @@ pub fn description(model: &str) -> &'static str {
             "Pinsky & Rinzel (1994) two-compartment CA3 pyramidal cell, J Comput Neurosci 1:39: \
              soma (Na, K-DR) and dendrite (Ca, K-AHP, K-C) coupled by g_c; bursts at low coupling."
         }
+        "adex" => {
+            "Adaptive exponential integrate-and-fire (Brette & Gerstner 2005, J Neurophysiol 94:3637), \
+             adaptive Dormand-Prince sub-steps with the v_peak crossing located; presets for the \
+             firing patterns of Naud et al. (2008, Biol Cybern 99:335) Table 1."
+        }
+        "relu" => {
+            "Rectified linear rate unit, r = gain * max(0, I - threshold), the artificial neuron of \
+             deep learning; it talks to other populations by spikes at rate r (phase accumulator or Poisson)."
+        }
         "poisson" => "Independent Poisson spike generators, constant or piecewise-constant rate.",
         "spike_times" => "Spike generators firing at given times.",
         _ => "",

@@ -7,7 +7,7 @@
 //! population's synapse model: mV for `delta`, pA for `current_exp`, nS for
 //! `conductance_exp`.
 
-use crate::neuron::{Compartmental, Hh, Izhikevich, NeuronSpec, PinskyRinzel};
+use crate::neuron::{Adex, Compartmental, Hh, Izhikevich, NeuronSpec, PinskyRinzel, Relu};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,8 @@ pub enum Population {
     Compartmental(Compartmental),
     PinskyRinzel(PinskyRinzel),
     Hh(Hh),
+    Adex(Adex),
+    Relu(Relu),
     Poisson(PoissonSource),
     SpikeTimes(SpikeTimesSource),
 }
@@ -106,7 +108,15 @@ pub enum Population {
 pub const INPUT_MODELS: &[&str] = &["poisson", "spike_times"];
 
 /// The `model` names of neuron populations.
-pub const NEURON_MODELS: &[&str] = &["lif", "izhikevich", "compartmental", "pinsky_rinzel", "hh"];
+pub const NEURON_MODELS: &[&str] = &[
+    "lif",
+    "izhikevich",
+    "compartmental",
+    "pinsky_rinzel",
+    "hh",
+    "adex",
+    "relu",
+];
 
 impl Population {
     pub fn size(&self) -> usize {
@@ -129,6 +139,8 @@ impl Population {
             Population::Compartmental(p) => Some(p),
             Population::PinskyRinzel(p) => Some(p),
             Population::Hh(p) => Some(p),
+            Population::Adex(p) => Some(p),
+            Population::Relu(p) => Some(p),
             Population::Lif(_) | Population::Poisson(_) | Population::SpikeTimes(_) => None,
         }
     }
@@ -158,6 +170,8 @@ pub fn model_fields(model: &str) -> Option<Vec<&'static FieldSpec>> {
         "compartmental" => crate::neuron::compartmental::FIELDS,
         "pinsky_rinzel" => crate::neuron::pinsky_rinzel::FIELDS,
         "hh" => crate::neuron::hh::FIELDS,
+        "adex" => crate::neuron::adex::FIELDS,
+        "relu" => crate::neuron::relu::FIELDS,
         _ => return None,
     };
     Some(own.iter().chain(SYNAPSE_FIELDS).collect())

@@ -6,6 +6,7 @@
 //! engine drives through one call per chunk and step (`update`) and one per
 //! synaptic event (`add_input`).
 
+pub mod adex;
 pub mod channels;
 pub mod compartmental;
 pub mod hh;
@@ -13,14 +14,17 @@ pub mod izhikevich;
 pub mod lif;
 pub mod morphology;
 pub mod pinsky_rinzel;
+pub mod relu;
 pub mod swc;
 pub mod synapse;
 
+pub use adex::{Adex, AdexPreset};
 pub use compartmental::Compartmental;
 pub use hh::Hh;
 pub use izhikevich::Izhikevich;
 pub use lif::{LifChunk, LifKernel, LifState};
 pub use pinsky_rinzel::PinskyRinzel;
+pub use relu::Relu;
 pub use synapse::{SynapseParams, SynapticInput};
 
 use crate::error::ModelError;

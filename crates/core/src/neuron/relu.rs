@@ -1,0 +1,358 @@
+//! The rectified-linear rate unit, the artificial neuron of deep learning
+//! (Nair V & Hinton G E 2010, "Rectified linear units improve restricted
+//! Boltzmann machines", ICML; Glorot X, Bordes A & Bengio Y 2011, "Deep
+//! sparse rectifier neural networks", AISTATS), as a population that shares
+//! projections with spiking neurons.
+//!
+//! Its activation is `r = gain * max(0, I - threshold)` with
+//! `I = bias + synaptic input`. With `tau_ms > 0` the synaptic input is
+//! low-pass filtered before the rectification, `tau dI/dt = -I + input`
+//! (the current-based rate model, e.g. Dayan P & Abbott L F 2001,
+//! "Theoretical Neuroscience", sec. 7.2): excitatory and inhibitory spikes
+//! then cancel before the rectification, so that on average
+//! `r = gain * max(0, sum_j w_j r_j + bias - threshold)`. It talks to other
+//! populations by emitting spikes at rate r: by default from a deterministic
+//! phase accumulator (the phase grows by r dt; a spike each time it passes
+//! 1, so a constant rate gives floor(r T) spikes in T), or as a Poisson
+//! process (`emission = "poisson"`, drawn from the chunk's noise stream).
+//!
+//! Synaptic input, per step:
+//! - `delta` (the default): each arriving spike of weight w adds w / dt to
+//!   the step's input (dt in seconds), so that a spike train at rate r_pre
+//!   contributes w * r_pre on average, and a layer computes
+//!   `r = gain * max(0, sum_j w_j r_j + bias - threshold)` as in an
+//!   artificial network. Input, bias and threshold are then in Hz (for
+//!   dimensionless weights) and the gain is dimensionless.
+//! - `current_exp`: the summed exponentially decaying currents (pA),
+//!   weights in pA; bias and threshold in pA, gain in Hz/pA.
+//!
+//! At most one spike per step: above 1 / dt the emitted rate saturates, and
+//! at most one spike of excess phase is carried to the next step.
+
+use super::synapse::{SynapseParams, SynapticInput};
+use super::{draw_init, NeuronChunk, NeuronSpec};
+use crate::error::ModelError;
+use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
+use crate::rng::Stream;
+use crate::validate::{check_init, check_resolved, check_synapse, finite};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// How the rate becomes spikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Emission {
+    /// Deterministic phase accumulator: floor(integral of r dt) spikes.
+    #[default]
+    Regular,
+    /// Poisson process of rate r (probability 1 - e^{-r dt} per step).
+    Poisson,
+}
+
+/// A population of ReLU rate units (`model = "relu"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relu {
+    pub n: usize,
+    /// Slope of the activation: dimensionless (Hz per Hz of input) for
+    /// `delta` synapses, Hz/pA for `current_exp`. 1 by default.
+    #[serde(default = "one")]
+    pub gain: f64,
+    /// Input below which the unit is silent (Hz for delta, pA for current_exp); 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub threshold: f64,
+    /// Constant input added to the synaptic one (Hz for delta, pA for current_exp); 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bias: f64,
+    /// Time constant of the low-pass filter of the synaptic input (ms); 0: none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tau_ms: f64,
+    /// `regular` (phase accumulator) or `poisson`.
+    #[serde(default)]
+    pub emission: Emission,
+    /// Initial phase of the accumulator, in [0, 1); 0.
+    #[serde(default, skip_serializing_if = "Init::is_zero")]
+    pub phase_init: Init,
+    /// How weights act: `delta` (mV jump of v), `current_exp` (pA), `conductance_exp` (nS).
+    #[serde(default = "default_synapse")]
+    pub synapse: SynapseModel,
+    /// Excitatory synaptic time constant (ms), 5; unused for `delta`.
+    #[serde(default = "default_tau_exc")]
+    pub tau_exc_ms: f64,
+    /// Inhibitory synaptic time constant (ms), 10; unused for `delta`.
+    #[serde(default = "default_tau_inh")]
+    pub tau_inh_ms: f64,
+    /// Not used: conductance synapses are refused (no membrane potential).
+    #[serde(default)]
+    pub e_exc_mv: f64,
+    /// Not used: conductance synapses are refused (no membrane potential).
+    #[serde(default = "default_e_inh")]
+    pub e_inh_mv: f64,
+    /// Initial excitatory synaptic current (pA) or conductance (nS), 0.
+    #[serde(default, skip_serializing_if = "Init::is_zero")]
+    pub g_exc_init: Init,
+    /// Initial inhibitory synaptic current (pA) or conductance (nS), 0.
+    #[serde(default, skip_serializing_if = "Init::is_zero")]
+    pub g_inh_init: Init,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+fn default_synapse() -> SynapseModel {
+    SynapseModel::Delta
+}
+fn default_tau_exc() -> f64 {
+    5.0
+}
+fn default_tau_inh() -> f64 {
+    10.0
+}
+fn default_e_inh() -> f64 {
+    -80.0
+}
+
+impl Relu {
+    /// `n` units with the given gain, threshold and bias, delta synapses.
+    pub fn new(n: usize, gain: f64, threshold: f64, bias: f64) -> Self {
+        Relu {
+            n,
+            gain,
+            threshold,
+            bias,
+            tau_ms: 0.0,
+            emission: Emission::Regular,
+            phase_init: Init::Value(0.0),
+            synapse: default_synapse(),
+            tau_exc_ms: default_tau_exc(),
+            tau_inh_ms: default_tau_inh(),
+            e_exc_mv: 0.0,
+            e_inh_mv: default_e_inh(),
+            g_exc_init: Init::Value(0.0),
+            g_inh_init: Init::Value(0.0),
+        }
+    }
+
+    fn synapse_params(&self) -> SynapseParams {
+        SynapseParams {
+            model: self.synapse,
+            tau_exc_ms: self.tau_exc_ms,
+            tau_inh_ms: self.tau_inh_ms,
+            e_exc_mv: self.e_exc_mv,
+            e_inh_mv: self.e_inh_mv,
+        }
+    }
+}
+
+/// The TOML fields of `model = "relu"`, besides the shared `SYNAPSE_FIELDS`.
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec::required("n", FieldKind::Integer, "number of units"),
+    FieldSpec::optional(
+        "gain",
+        FieldKind::Number,
+        "slope: Hz per Hz of input (delta) or Hz/pA (current_exp), 1",
+    ),
+    FieldSpec::optional(
+        "threshold",
+        FieldKind::Number,
+        "input threshold (Hz for delta, pA for current_exp), 0",
+    ),
+    FieldSpec::optional(
+        "bias",
+        FieldKind::Number,
+        "constant input (Hz for delta, pA for current_exp), 0",
+    ),
+    FieldSpec::optional(
+        "tau_ms",
+        FieldKind::Number,
+        "low-pass time constant of the synaptic input (ms), 0: none",
+    ),
+    FieldSpec::optional(
+        "emission",
+        FieldKind::Choice(&["regular", "poisson"]),
+        "spikes from a phase accumulator (regular) or a Poisson process",
+    ),
+    FieldSpec::optional("phase_init", FieldKind::Init, "initial accumulator phase in [0, 1), 0"),
+];
+
+impl NeuronSpec for Relu {
+    fn size(&self) -> usize {
+        self.n
+    }
+
+    fn synapse(&self) -> SynapseModel {
+        self.synapse
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &["rate", "input", "g_exc", "g_inh"]
+    }
+
+    fn validate(&self, dt: f64, at: &dyn Fn(&str) -> String) -> Result<(), ModelError> {
+        finite(at("gain"), self.gain)?;
+        finite(at("threshold"), self.threshold)?;
+        finite(at("bias"), self.bias)?;
+        if self.gain < 0.0 {
+            return Err(ModelError::new(at("gain"), self.gain, "must be >= 0"));
+        }
+        if !(self.tau_ms.is_finite() && self.tau_ms >= 0.0) {
+            return Err(ModelError::new(
+                at("tau_ms"),
+                self.tau_ms,
+                "must be >= 0 (0: no filter)",
+            ));
+        }
+        if self.tau_ms > 0.0 {
+            check_resolved(at("tau_ms"), dt, self.tau_ms)?;
+        }
+        if self.synapse == SynapseModel::ConductanceExp {
+            return Err(ModelError::new(
+                at("synapse"),
+                "conductance_exp",
+                "a rate unit has no membrane potential: use delta or current_exp",
+            ));
+        }
+        check_init(at("phase_init"), &self.phase_init, false)?;
+        let (lo, hi) = match self.phase_init {
+            Init::Value(x) => (x, x),
+            Init::Uniform { uniform: [a, b] } => (a, b),
+            Init::Normal { .. } => (-1.0, -1.0),
+        };
+        if !(lo >= 0.0 && hi <= 1.0) {
+            return Err(ModelError::new(
+                at("phase_init"),
+                format!("{:?}", self.phase_init),
+                "a phase must lie in [0, 1] (a number or a uniform range)",
+            ));
+        }
+        check_synapse(at, dt, &self.synapse_params(), &self.g_exc_init, &self.g_inh_init)
+    }
+
+    fn build(&self, len: usize, dt: f64, rng: &mut Stream) -> Box<dyn NeuronChunk> {
+        let phase = draw_init(&self.phase_init, len, rng);
+        let g_exc = draw_init(&self.g_exc_init, len, rng);
+        let g_inh = draw_init(&self.g_inh_init, len, rng);
+        let dt_s = dt * 1e-3;
+        Box::new(ReluChunk {
+            gain: self.gain,
+            threshold: self.threshold,
+            bias: self.bias,
+            keep: if self.tau_ms > 0.0 {
+                (-dt / self.tau_ms).exp()
+            } else {
+                0.0
+            },
+            emission: self.emission,
+            dt_s,
+            rate: vec![0.0; len],
+            filtered: vec![0.0; len],
+            input: vec![self.bias; len],
+            phase,
+            synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
+        })
+    }
+}
+
+/// State of a chunk of ReLU units.
+#[derive(Debug, Clone)]
+pub struct ReluChunk {
+    gain: f64,
+    threshold: f64,
+    bias: f64,
+    /// e^{-dt/tau}: the part of the filtered input kept per step (0: no filter).
+    keep: f64,
+    emission: Emission,
+    /// The step in seconds.
+    dt_s: f64,
+    /// Rate (Hz).
+    rate: Vec<f64>,
+    /// Filtered synaptic input (Hz for delta, pA for current_exp).
+    filtered: Vec<f64>,
+    /// This step's total input, bias included, after the filter.
+    input: Vec<f64>,
+    /// Accumulator phase (spikes owed).
+    phase: Vec<f64>,
+    synapses: SynapticInput,
+}
+
+impl NeuronChunk for ReluChunk {
+    fn len(&self) -> usize {
+        self.rate.len()
+    }
+
+    fn begin_step(&mut self, step: u64) {
+        self.synapses.begin_step(step);
+    }
+
+    fn add_input(&mut self, exc: bool, j: usize, w: f64) {
+        self.synapses.add(exc, j, w);
+    }
+
+    fn update(&mut self, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
+        let (gain, threshold, keep, dt_s) = (self.gain, self.threshold, self.keep, self.dt_s);
+        if self.synapses.model == SynapseModel::Delta {
+            let per_second = 1.0 / dt_s;
+            for (input, &jump) in self.input.iter_mut().zip(self.synapses.jumps()) {
+                *input = jump * per_second;
+            }
+        } else {
+            // current_exp only (validated): the current does not depend on a potential.
+            for (j, input) in self.input.iter_mut().enumerate() {
+                *input = self.synapses.current(j, 0.0);
+            }
+        }
+        for ((rate, input), filtered) in self.rate.iter_mut().zip(self.input.iter_mut()).zip(&mut self.filtered) {
+            // Exact for an input held over the step (keep = 0: no filter).
+            *filtered = *input + (*filtered - *input) * keep;
+            *input = *filtered + self.bias;
+            *rate = gain * (*input - threshold).max(0.0);
+        }
+        match self.emission {
+            Emission::Regular => {
+                for (j, (phase, &rate)) in self.phase.iter_mut().zip(&self.rate).enumerate() {
+                    *phase += rate * dt_s;
+                    if *phase >= 1.0 {
+                        spikes.push(j as u32);
+                        *phase = (*phase - 1.0).min(1.0);
+                    }
+                }
+            }
+            Emission::Poisson => {
+                for (j, &rate) in self.rate.iter().enumerate() {
+                    if rate > 0.0 && rng.gen::<f64>() < -(-rate * dt_s).exp_m1() {
+                        spikes.push(j as u32);
+                    }
+                }
+            }
+        }
+        self.synapses.end_step(step);
+        self.rate.iter().all(|r| r.is_finite())
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &["rate", "input", "g_exc", "g_inh"]
+    }
+
+    fn value(&self, variable: &str, j: usize) -> f64 {
+        match variable {
+            "rate" => self.rate[j],
+            "input" => self.input[j],
+            _ => self
+                .synapses
+                .value(variable, j)
+                .unwrap_or_else(|| panic!("unknown variable `{variable}`")),
+        }
+    }
+
+    fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
+        for (name, values) in [("rate", &self.rate), ("input", &self.input)] {
+            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
+                return Some((j, name, values[j]));
+            }
+        }
+        self.synapses.first_non_finite()
+    }
+}
