@@ -14,8 +14,9 @@ both did the same work) and the ratio.
 The equations are the same in both tools (see MODELS: the Brian2 equations next to
 the cognitron population table), including the integration method: exact for LIF,
 forward Euler for Izhikevich as in the paper, exponential Euler for Hodgkin-Huxley
-(Brian2's choice for it). AdEx: Brian2 integrates it with forward Euler at dt;
-cognitron with the method its population table asks for (see the row's note).
+(Brian2's choice for it), forward Euler for AdEx (Brian2's default for it;
+cognitron's default for AdEx is the slower, accurate `dopri5`, so the table here
+sets `method = "euler"` to compare the same work).
 """
 import argparse
 import json
@@ -85,6 +86,7 @@ b_pa = 0.0
 v_r_mv = -58.0
 v_peak_mv = 0.0
 i_bias_pa = 500.0
+method = "euler"
 v_init_mv = { uniform = [-70.0, -60.0] }
 """,
         brian2=dict(

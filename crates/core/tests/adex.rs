@@ -668,3 +668,58 @@ fn bad_adex_input_names_the_field() {
     }
     assert_eq!(validate(&net).unwrap_err().field, "populations.n.v_init_mv");
 }
+
+/// `method = "euler"` is forward Euler at dt (Brian2's default for AdEx):
+/// the same spikes as a plain scalar transcription of that scheme, and, being
+/// first order, closer to the accurate `dopri5` spike times at a smaller dt.
+#[test]
+fn euler_method_is_forward_euler_and_converges_to_dopri5() {
+    use cognitron_core::neuron::AdexMethod;
+    let row = AdexPreset::Adapting.row();
+    let euler_spikes = |dt: f64| {
+        let adex = Adex {
+            method: AdexMethod::Euler,
+            ..Adex::preset(1, AdexPreset::Adapting)
+        };
+        let mut net = Network::new(dt, 300.0, 1);
+        net.populations.insert("n".into(), Population::Adex(adex));
+        let result = run(&net);
+        let p = result.population("n");
+        p.spike_steps.iter().map(|&s| s as f64 * dt).collect::<Vec<f64>>()
+    };
+    // The scheme written out: both derivatives from the state at the start
+    // of the step, reset when v passes the peak at the end of it.
+    let transcription = |dt: f64| {
+        let (mut v, mut w, mut out) = (row.e_l_mv, 0.0f64, Vec::new());
+        for k in 0..(300.0 / dt).round() as usize {
+            let dv = (-row.g_l_ns * (v - row.e_l_mv)
+                + row.g_l_ns * row.delta_t_mv * ((v - row.v_t_mv) / row.delta_t_mv).exp()
+                - w
+                + row.i_step_pa)
+                / row.c_m_pf;
+            let dw = (row.a_ns * (v - row.e_l_mv) - w) / row.tau_w_ms;
+            v += dt * dv;
+            w += dt * dw;
+            if v >= 0.0 {
+                out.push(k as f64 * dt);
+                v = row.v_r_mv;
+                w += row.b_pa;
+            }
+        }
+        out
+    };
+    let (coarse, fine) = (euler_spikes(0.1), euler_spikes(0.01));
+    assert_eq!(coarse, transcription(0.1));
+    let accurate = spike_times(&run(&single(Adex::preset(1, AdexPreset::Adapting), 300.0)));
+    let worst = |t: &[f64]| t.iter().zip(&accurate).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!(
+        "euler vs dopri5, first {} spikes: dt 0.1 worst {:.3} ms, dt 0.01 worst {:.3} ms",
+        accurate.len(),
+        worst(&coarse),
+        worst(&fine)
+    );
+    assert!(coarse.len().abs_diff(accurate.len()) <= 1 && fine.len() == accurate.len());
+    assert!(worst(&fine) < 0.5 * worst(&coarse), "no convergence");
+    // dopri5 spike times are quantised to its 0.1 ms step.
+    assert!(worst(&fine) < 0.4, "dt 0.01: {} ms off", worst(&fine));
+}

@@ -864,6 +864,7 @@ impl Izhikevich {
             u,
             synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
             current: vec![0.0; len],
+            current_is_zero: true,
         }
     }
 }
@@ -968,6 +969,8 @@ pub struct IzhikevichChunk {
     synapses: SynapticInput,
     /// Scratch: this step's synaptic (and noise) current per neuron.
     current: Vec<f64>,
+    /// Whether `current` is all zeros (then it need not be cleared).
+    current_is_zero: bool,
 }
 
 impl IzhikevichChunk {
@@ -1015,8 +1018,16 @@ impl NeuronChunk for IzhikevichChunk {
     fn update(&mut self, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
         let dt = self.dt;
         let drive = self.i_bias + self.scheduled(step);
-        self.synapses.currents(&self.v, &mut self.current);
-        if self.synapses.model == SynapseModel::Delta {
+        // `current` holds this step's extra input; with delta synapses it is
+        // zero on most steps, and kept so rather than cleared every step.
+        if self.synapses.model != SynapseModel::Delta {
+            self.synapses.currents(&self.v, &mut self.current);
+            self.current_is_zero = false;
+        } else if !self.current_is_zero {
+            self.current.fill(0.0);
+            self.current_is_zero = true;
+        }
+        if self.synapses.model == SynapseModel::Delta && self.synapses.has_jumps() {
             match self.scheme {
                 Scheme::Euler => {
                     for (v, &jump) in self.v.iter_mut().zip(self.synapses.jumps()) {
@@ -1027,6 +1038,7 @@ impl NeuronChunk for IzhikevichChunk {
                     for (i, &jump) in self.current.iter_mut().zip(self.synapses.jumps()) {
                         *i += jump / dt;
                     }
+                    self.current_is_zero = false;
                 }
             }
         }
@@ -1039,6 +1051,7 @@ impl NeuronChunk for IzhikevichChunk {
             for (i, &x) in self.current.iter_mut().zip(&self.noise) {
                 *i += x;
             }
+            self.current_is_zero = false;
         }
         let (k2, k1, k0) = (self.k_quadratic, self.k_linear, self.k_constant);
         let neurons = self
@@ -1067,20 +1080,32 @@ impl NeuronChunk for IzhikevichChunk {
                 }
             }
         }
+        // Crossings (and non-finite values) are rare: blocks without any
+        // are skipped by a vectorised test.
+        const BLOCK: usize = 16;
         let mut finite = true;
-        for (j, (v, u)) in self.v.iter_mut().zip(self.u.iter_mut()).enumerate() {
-            if crossed(*v, self.v_peak) {
-                if v.is_finite() {
+        let peak = self.v_peak;
+        for (b, (vs, us)) in self.v.chunks_mut(BLOCK).zip(self.u.chunks_mut(BLOCK)).enumerate() {
+            let any = vs
+                .iter()
+                .zip(us.iter())
+                .fold(false, |any, (&v, &u)| any | crossed(v, peak) | !u.is_finite());
+            if !any {
+                continue;
+            }
+            for (i, (v, u)) in vs.iter_mut().zip(us.iter_mut()).enumerate() {
+                if !(v.is_finite() && u.is_finite()) {
+                    finite = false;
+                } else if crossed(*v, peak) {
+                    let j = b * BLOCK + i;
                     *v = self.c[j];
                     *u += self.d[j];
                     spikes.push(j as u32);
-                } else {
-                    finite = false;
                 }
             }
         }
         self.synapses.end_step(step);
-        finite && self.u.iter().all(|u| u.is_finite())
+        finite
     }
 
     fn variables(&self) -> &'static [&'static str] {

@@ -18,7 +18,7 @@ pub mod relu;
 pub mod swc;
 pub mod synapse;
 
-pub use adex::{Adex, AdexPreset};
+pub use adex::{Adex, AdexMethod, AdexPreset};
 pub use compartmental::Compartmental;
 pub use hh::Hh;
 pub use izhikevich::Izhikevich;

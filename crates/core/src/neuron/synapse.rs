@@ -32,6 +32,8 @@ pub struct SynapticInput {
     g_inh: Vec<f64>,
     /// Delta synapses: the jumps of v (mV) due in this step; cleared by `end_step`.
     jumps: Vec<f64>,
+    /// Whether any jump arrived this step (most steps of most neurons have none).
+    any_jump: bool,
     rate_exc: f64,
     rate_inh: f64,
     pub e_exc: f64,
@@ -52,6 +54,7 @@ impl SynapticInput {
             g_exc,
             g_inh,
             jumps: if delta { vec![0.0; len] } else { Vec::new() },
+            any_jump: false,
             rate_exc: dt / params.tau_exc_ms,
             rate_inh: dt / params.tau_inh_ms,
             e_exc: params.e_exc_mv,
@@ -89,7 +92,10 @@ impl SynapticInput {
     #[inline]
     pub fn add(&mut self, exc: bool, j: usize, w: f64) {
         match (self.model, exc) {
-            (SynapseModel::Delta, _) => self.jumps[j] += w,
+            (SynapseModel::Delta, _) => {
+                self.jumps[j] += w;
+                self.any_jump = true;
+            }
             (_, true) => self.g_exc[j] += w / self.decay_exc,
             (_, false) => self.g_inh[j] += w / self.decay_inh,
         }
@@ -144,10 +150,19 @@ impl SynapticInput {
         &self.jumps
     }
 
+    /// Whether any delta-synapse jump arrived in this step (so that update
+    /// loops can skip adding zeros).
+    pub fn has_jumps(&self) -> bool {
+        self.any_jump
+    }
+
     /// Call at the end of each step: clears the jumps and lets the
     /// synaptic variables decay over the step.
     pub fn end_step(&mut self, step: u64) {
-        self.jumps.fill(0.0);
+        if self.any_jump {
+            self.jumps.fill(0.0);
+            self.any_jump = false;
+        }
         self.set_time(step + 1);
     }
 
