@@ -865,7 +865,9 @@ impl Izhikevich {
             synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
             current: vec![0.0; len],
             current_is_zero: true,
+            shared_ab: None,
         }
+        .with_shared_ab()
     }
 }
 
@@ -971,6 +973,9 @@ pub struct IzhikevichChunk {
     current: Vec<f64>,
     /// Whether `current` is all zeros (then it need not be cleared).
     current_is_zero: bool,
+    /// (a, b) when every neuron has the same: the update then streams only
+    /// v and u, which is what limits it in large populations.
+    shared_ab: Option<(f64, f64)>,
 }
 
 impl IzhikevichChunk {
@@ -999,6 +1004,46 @@ impl IzhikevichChunk {
                 }
             }
         }
+    }
+}
+
+impl IzhikevichChunk {
+    fn with_shared_ab(mut self) -> Self {
+        let same = |x: &[f64]| x.iter().all(|&y| y == x[0]);
+        if !self.a.is_empty() && same(&self.a) && same(&self.b) {
+            self.shared_ab = Some((self.a[0], self.b[0]));
+        }
+        self
+    }
+
+    /// Spikes and resets after the update; false if the state is not finite.
+    fn threshold(&mut self, step: u64, spikes: &mut Vec<u32>) -> bool {
+        // Crossings (and non-finite values) are rare: blocks without any
+        // are skipped by a vectorised test.
+        const BLOCK: usize = 16;
+        let mut finite = true;
+        let peak = self.v_peak;
+        for (b, (vs, us)) in self.v.chunks_mut(BLOCK).zip(self.u.chunks_mut(BLOCK)).enumerate() {
+            let any = vs
+                .iter()
+                .zip(us.iter())
+                .fold(false, |any, (&v, &u)| any | crossed(v, peak) | !u.is_finite());
+            if !any {
+                continue;
+            }
+            for (i, (v, u)) in vs.iter_mut().zip(us.iter_mut()).enumerate() {
+                if !(v.is_finite() && u.is_finite()) {
+                    finite = false;
+                } else if crossed(*v, peak) {
+                    let j = b * BLOCK + i;
+                    *v = self.c[j];
+                    *u += self.d[j];
+                    spikes.push(j as u32);
+                }
+            }
+        }
+        self.synapses.end_step(step);
+        finite
     }
 }
 
@@ -1054,6 +1099,28 @@ impl NeuronChunk for IzhikevichChunk {
             self.current_is_zero = false;
         }
         let (k2, k1, k0) = (self.k_quadratic, self.k_linear, self.k_constant);
+        if let (Some((a, b)), true) = (self.shared_ab, self.current_is_zero) {
+            let neurons = self.v.iter_mut().zip(self.u.iter_mut());
+            match self.scheme {
+                Scheme::Euler => {
+                    for (v, u) in neurons {
+                        let dv = (k2 * *v + k1) * *v + k0 - *u + drive;
+                        *v += dt * dv;
+                        *u += dt * a * (b * *v - *u);
+                    }
+                }
+                Scheme::Izhikevich2003 => {
+                    let half = 0.5 * dt;
+                    for (v, u) in neurons {
+                        let i = k0 - *u + drive;
+                        *v += half * ((k2 * *v + k1) * *v + i);
+                        *v += half * ((k2 * *v + k1) * *v + i);
+                        *u += dt * a * (b * *v - *u);
+                    }
+                }
+            }
+            return self.threshold(step, spikes);
+        }
         let neurons = self
             .v
             .iter_mut()
@@ -1080,32 +1147,7 @@ impl NeuronChunk for IzhikevichChunk {
                 }
             }
         }
-        // Crossings (and non-finite values) are rare: blocks without any
-        // are skipped by a vectorised test.
-        const BLOCK: usize = 16;
-        let mut finite = true;
-        let peak = self.v_peak;
-        for (b, (vs, us)) in self.v.chunks_mut(BLOCK).zip(self.u.chunks_mut(BLOCK)).enumerate() {
-            let any = vs
-                .iter()
-                .zip(us.iter())
-                .fold(false, |any, (&v, &u)| any | crossed(v, peak) | !u.is_finite());
-            if !any {
-                continue;
-            }
-            for (i, (v, u)) in vs.iter_mut().zip(us.iter_mut()).enumerate() {
-                if !(v.is_finite() && u.is_finite()) {
-                    finite = false;
-                } else if crossed(*v, peak) {
-                    let j = b * BLOCK + i;
-                    *v = self.c[j];
-                    *u += self.d[j];
-                    spikes.push(j as u32);
-                }
-            }
-        }
-        self.synapses.end_step(step);
-        finite
+        self.threshold(step, spikes)
     }
 
     fn variables(&self) -> &'static [&'static str] {
