@@ -84,6 +84,10 @@ def render(doc, json_path):
     L.append(doc.get("command") or f"# {NR}")
     L.append("```")
     L.append("")
+    L.append("Companion tables, each with its own command: `bench/RESULTS-neurons.md` (neuron updates per "
+             "second per core, model by model), `bench/RESULTS-coba_hh.md` (the COBA-HH network, benchmark 3, "
+             "at N = 4,000) and `bench/RESULTS-nest.md` (NEST 3.10.0 at N = 4,000).")
+    L.append("")
     L.append("## All runs")
     L.append("")
     L.append("run = simulation loop only (Brian2: `device._last_run_time`, without compilation; "
