@@ -151,6 +151,20 @@ pub fn traces(path: &Path, result: &RunResult) -> Result<()> {
     labelled_traces(path, result, &captions)
 }
 
+/// The unit of a recorded variable, from its name across the models.
+fn variable_unit(variable: &str) -> &'static str {
+    match variable {
+        // Membrane potentials are `v` or `v_<where>` (compartments).
+        v if v == "v" || v.starts_with("v_") => "mV",
+        "g_exc" | "g_inh" => "pA or nS",
+        "w" => "pA",
+        "rate" => "Hz",
+        "u" | "input" => "model units",
+        "m" | "h" | "n" => "open fraction",
+        _ => "",
+    }
+}
+
 /// The f-I curve: steady rate against injected current.
 pub fn fi_curve(path: &Path, points: &[FiPoint], unit: &str, model: &str) -> Result<()> {
     register_font();
@@ -200,12 +214,7 @@ pub fn labelled_traces(path: &Path, result: &RunResult, captions: &[String]) -> 
             (lo - 1.0, lo + 1.0)
         };
         let t_end = trace.times_ms.last().copied().unwrap_or(1.0);
-        // Membrane potentials are `v` or `v_<where>` (compartments).
-        let unit = if trace.variable == "v" || trace.variable.starts_with("v_") {
-            "mV"
-        } else {
-            "pA or nS"
-        };
+        let unit = variable_unit(&trace.variable);
         let mut chart = ChartBuilder::on(&area)
             .caption(caption, ("sans-serif", 18))
             .margin(8)
