@@ -326,13 +326,13 @@ pub struct Lif {
 fn default_cm() -> f64 {
     250.0
 }
-fn default_tau_exc() -> f64 {
+pub(crate) fn default_tau_exc() -> f64 {
     5.0
 }
-fn default_tau_inh() -> f64 {
+pub(crate) fn default_tau_inh() -> f64 {
     10.0
 }
-fn default_e_inh() -> f64 {
+pub(crate) fn default_e_inh() -> f64 {
     -80.0
 }
 

@@ -31,9 +31,9 @@
 //! than a nanosecond.
 
 use super::synapse::{SynapseParams, SynapticInput};
-use super::{crossed, draw_init, NeuronChunk, NeuronSpec};
+use super::{crossed, draw_init, scan_crossings, NeuronChunk, NeuronSpec};
 use crate::error::ModelError;
-use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
+use crate::model::{default_e_inh, default_tau_exc, default_tau_inh, FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
 use crate::validate::{check_init, check_synapse, finite, positive};
 use serde::{Deserialize, Serialize};
@@ -253,16 +253,6 @@ fn default_v_peak() -> f64 {
 fn default_synapse() -> SynapseModel {
     SynapseModel::CurrentExp
 }
-fn default_tau_exc() -> f64 {
-    5.0
-}
-fn default_tau_inh() -> f64 {
-    10.0
-}
-fn default_e_inh() -> f64 {
-    -80.0
-}
-
 impl Adex {
     /// A population of `n` neurons with the parameters and the step current
     /// of a Naud et al. (2008) preset; change the rest with struct update syntax.
@@ -665,30 +655,13 @@ impl AdexChunk {
                 }
             }
         }
-        // Crossings (and non-finite values) are rare: blocks without any
-        // are skipped by a vectorised test.
-        const BLOCK: usize = 16;
-        let mut finite = true;
-        let peak = self.v_peak;
-        for (b, (vs, ws)) in self.v.chunks_mut(BLOCK).zip(self.w.chunks_mut(BLOCK)).enumerate() {
-            let any = vs
-                .iter()
-                .zip(ws.iter())
-                .fold(false, |any, (&v, &w)| any | crossed(v, peak) | !w.is_finite());
-            if !any {
-                continue;
-            }
-            for (i, (v, w)) in vs.iter_mut().zip(ws.iter_mut()).enumerate() {
-                if !(v.is_finite() && w.is_finite()) {
-                    finite = false;
-                } else if crossed(*v, peak) {
-                    let j = b * BLOCK + i;
-                    spikes.push(j as u32);
-                    *v = p.v_r_mv;
-                    *w += p.b_pa;
-                    self.refractory[j] = self.t_ref;
-                }
-            }
+        let first = spikes.len();
+        let finite = scan_crossings(&self.v, &self.w, self.v_peak, spikes);
+        for &j in &spikes[first..] {
+            let j = j as usize;
+            self.v[j] = p.v_r_mv;
+            self.w[j] += p.b_pa;
+            self.refractory[j] = self.t_ref;
         }
         self.synapses.end_step(step);
         finite

@@ -33,7 +33,7 @@ use super::channels::{self, relax_gate};
 use super::synapse::{SynapseParams, SynapticInput};
 use super::{crossed, draw_init, exp_negative, NeuronChunk, NeuronSpec};
 use crate::error::ModelError;
-use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
+use crate::model::{default_e_inh, default_tau_exc, default_tau_inh, FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
 use crate::validate::{check_init, check_synapse, finite, positive};
 use serde::{Deserialize, Serialize};
@@ -124,16 +124,6 @@ fn default_t_ref() -> f64 {
 fn default_synapse() -> SynapseModel {
     SynapseModel::ConductanceExp
 }
-fn default_tau_exc() -> f64 {
-    5.0
-}
-fn default_tau_inh() -> f64 {
-    10.0
-}
-fn default_e_inh() -> f64 {
-    -80.0
-}
-
 /// Default initial membrane potential (mV).
 const V_INIT_MV: f64 = -65.0;
 

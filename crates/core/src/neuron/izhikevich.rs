@@ -20,9 +20,9 @@
 //! takes two 0.5 ms steps of v and one 1 ms step of u per millisecond.
 
 use super::synapse::{SynapseParams, SynapticInput};
-use super::{crossed, draw_init, NeuronChunk, NeuronSpec};
+use super::{draw_init, scan_crossings, NeuronChunk, NeuronSpec};
 use crate::error::ModelError;
-use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
+use crate::model::{default_e_inh, default_tau_exc, default_tau_inh, FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
 use crate::validate::{check_init, check_synapse, finite, positive};
 use rand::Rng;
@@ -497,16 +497,6 @@ fn default_v_peak() -> f64 {
 fn default_synapse() -> SynapseModel {
     SynapseModel::Delta
 }
-fn default_tau_exc() -> f64 {
-    5.0
-}
-fn default_tau_inh() -> f64 {
-    10.0
-}
-fn default_e_inh() -> f64 {
-    -80.0
-}
-
 /// The parameters after presets and defaults are applied.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Resolved {
@@ -1018,29 +1008,12 @@ impl IzhikevichChunk {
 
     /// Spikes and resets after the update; false if the state is not finite.
     fn threshold(&mut self, step: u64, spikes: &mut Vec<u32>) -> bool {
-        // Crossings (and non-finite values) are rare: blocks without any
-        // are skipped by a vectorised test.
-        const BLOCK: usize = 16;
-        let mut finite = true;
-        let peak = self.v_peak;
-        for (b, (vs, us)) in self.v.chunks_mut(BLOCK).zip(self.u.chunks_mut(BLOCK)).enumerate() {
-            let any = vs
-                .iter()
-                .zip(us.iter())
-                .fold(false, |any, (&v, &u)| any | crossed(v, peak) | !u.is_finite());
-            if !any {
-                continue;
-            }
-            for (i, (v, u)) in vs.iter_mut().zip(us.iter_mut()).enumerate() {
-                if !(v.is_finite() && u.is_finite()) {
-                    finite = false;
-                } else if crossed(*v, peak) {
-                    let j = b * BLOCK + i;
-                    *v = self.c[j];
-                    *u += self.d[j];
-                    spikes.push(j as u32);
-                }
-            }
+        let first = spikes.len();
+        let finite = scan_crossings(&self.v, &self.u, self.v_peak, spikes);
+        for &j in &spikes[first..] {
+            let j = j as usize;
+            self.v[j] = self.c[j];
+            self.u[j] += self.d[j];
         }
         self.synapses.end_step(step);
         finite

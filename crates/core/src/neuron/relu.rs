@@ -32,7 +32,7 @@
 use super::synapse::{SynapseParams, SynapticInput};
 use super::{draw_init, NeuronChunk, NeuronSpec};
 use crate::error::ModelError;
-use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
+use crate::model::{default_e_inh, default_tau_exc, default_tau_inh, FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
 use crate::validate::{check_init, check_resolved, check_synapse, finite};
 use rand::Rng;
@@ -105,16 +105,6 @@ fn is_zero(x: &f64) -> bool {
 fn default_synapse() -> SynapseModel {
     SynapseModel::Delta
 }
-fn default_tau_exc() -> f64 {
-    5.0
-}
-fn default_tau_inh() -> f64 {
-    10.0
-}
-fn default_e_inh() -> f64 {
-    -80.0
-}
-
 impl Relu {
     /// `n` units with the given gain, threshold and bias, delta synapses.
     pub fn new(n: usize, gain: f64, threshold: f64, bias: f64) -> Self {
