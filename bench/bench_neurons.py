@@ -128,6 +128,33 @@ dgi/dt = -gi/(10*ms) : siemens""",
             threshold="v > -20*mV", reset=None, refractory="3*ms", method="exponential_euler",
             init="v = '-70*mV + 10*mV*rand()'"),
     ),
+    # Pinsky & Rinzel (1994) two-compartment cell, bursting at I_s = 1.5 uA/cm^2; RK4 at
+    # dt = 0.05 ms in both (cognitron's integrator for it). Potentials relative to rest
+    # (mV), time in ms; x / (e^x - 1) written as 1 / exprel(x).
+    "pinsky_rinzel": dict(
+        dt=0.05,
+        cognitron="""model = "pinsky_rinzel"
+i_soma_ua_cm2 = 1.5
+""",
+        brian2=dict(
+            eqs="""dVs/dt = (-0.1*Vs - 30*minf**2*h*(Vs - 120) - 15*n*(Vs + 15) + 2.1/0.5*(Vd - Vs) + 1.5/0.5)/3/ms : 1
+dVd/dt = (-0.1*Vd - ica - (0.8*q + 15*c*chi)*(Vd + 15) + 2.1/0.5*(Vs - Vd))/3/ms : 1
+ica = 10*s**2*(Vd - 140) : 1
+chi = clip(Ca/250, 0, 1) : 1
+minf = am/(am + bm) : 1
+am = 1.28/exprel((13.1 - Vs)/4) : 1
+bm = 1.4/exprel((Vs - 40.1)/5) : 1
+dh/dt = (0.128*exp((17 - Vs)/18)*(1 - h) - 4/(1 + exp((40 - Vs)/5))*h)/ms : 1
+dn/dt = (0.08/exprel((35.1 - Vs)/5)*(1 - n) - 0.25*exp(0.5 - 0.025*Vs)*n)/ms : 1
+ds/dt = (1.6/(1 + exp(-0.072*(Vd - 65)))*(1 - s) - 0.1/exprel((Vd - 51.1)/5)*s)/ms : 1
+ac = int(Vd <= 50)*exp((Vd - 10)/11 - (Vd - 6.5)/27)/18.975 + int(Vd > 50)*2*exp((6.5 - Vd)/27) : 1
+bc = int(Vd <= 50)*(2*exp((6.5 - Vd)/27) - ac) : 1
+dc/dt = (ac*(1 - c) - bc*c)/ms : 1
+dq/dt = (clip(0.00002*Ca, 0, 0.01)*(1 - q) - 0.001*q)/ms : 1
+dCa/dt = (-0.13*ica - 0.075*Ca)/ms : 1""",
+            threshold="Vs > 40", reset=None, refractory="Vs > 40", method="rk4",
+            init="Vs = '-4.6'; Vd = '-4.5'; h = '0.99'; n = '0.001'; s = '0.01'; c = '0.01'; q = '0.01'; Ca = '0.2'"),
+    ),
 }
 
 
@@ -135,7 +162,7 @@ def worker_brian2(a):
     import brian2 as b2
     b2.set_device("cpp_standalone", build_on_run=False, directory=a.build_dir)
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-    b2.defaultclock.dt = 0.1 * b2.ms
+    b2.defaultclock.dt = MODELS[a.model].get("dt", 0.1) * b2.ms
     m = MODELS[a.model]["brian2"]
     kw = dict(threshold=m["threshold"], method=m["method"])
     if m["reset"]:
@@ -160,7 +187,7 @@ def worker_brian2(a):
 def run_cognitron(model, N, T, args, work):
     exp = os.path.join(work, f"{model}.toml")
     with open(exp, "w") as f:
-        f.write(f"[simulation]\ndt_ms = 0.1\nduration_ms = {T * 1000.0}\nseed = {args.seed}\n\n")
+        f.write(f"[simulation]\ndt_ms = {MODELS[model].get('dt', 0.1)}\nduration_ms = {T * 1000.0}\nseed = {args.seed}\n\n")
         f.write(f"[populations.cells]\nn = {N}\n{MODELS[model]['cognitron']}\n")
         f.write('[monitors]\nspikes = { cells = "none" }\n')
     out = os.path.join(work, "out")
@@ -209,8 +236,8 @@ def main():
 
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = []
-    steps = int(round(args.T * 1000.0 / 0.1))
     for model in args.models:
+        steps = int(round(args.T * 1000.0 / MODELS[model].get("dt", 0.1)))
         for N in args.sizes:
             row = dict(model=model, N=N, T=args.T)
             for tool, runner in (("brian2", run_brian2), ("cognitron", run_cognitron)):
