@@ -822,12 +822,7 @@ impl NeuronChunk for AdexChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("v", &self.v), ("w", &self.w)] {
-            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
-                return Some((j, name, values[j]));
-            }
-        }
-        self.synapses.first_non_finite()
+        self.synapses.first_non_finite_after(&[("v", &self.v), ("w", &self.w)])
     }
 }
 

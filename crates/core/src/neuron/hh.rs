@@ -513,11 +513,7 @@ impl NeuronChunk for HhChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("v", &self.v), ("m", &self.m), ("h", &self.h), ("n", &self.n)] {
-            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
-                return Some((j, name, values[j]));
-            }
-        }
-        self.synapses.first_non_finite()
+        self.synapses
+            .first_non_finite_after(&[("v", &self.v), ("m", &self.m), ("h", &self.h), ("n", &self.n)])
     }
 }

@@ -1139,12 +1139,7 @@ impl NeuronChunk for IzhikevichChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("v", &self.v), ("u", &self.u)] {
-            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
-                return Some((j, name, values[j]));
-            }
-        }
-        self.synapses.first_non_finite()
+        self.synapses.first_non_finite_after(&[("v", &self.v), ("u", &self.u)])
     }
 }
 

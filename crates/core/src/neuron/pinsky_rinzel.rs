@@ -464,11 +464,7 @@ impl NeuronChunk for PinskyRinzelChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("v", &self.vs), ("v_dend", &self.vd), ("ca", &self.ca)] {
-            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
-                return Some((j, name, values[j]));
-            }
-        }
-        self.synapses.first_non_finite()
+        self.synapses
+            .first_non_finite_after(&[("v", &self.vs), ("v_dend", &self.vd), ("ca", &self.ca)])
     }
 }

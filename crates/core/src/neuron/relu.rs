@@ -338,11 +338,7 @@ impl NeuronChunk for ReluChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        for (name, values) in [("rate", &self.rate), ("input", &self.input)] {
-            if let Some(j) = values.iter().position(|x| !x.is_finite()) {
-                return Some((j, name, values[j]));
-            }
-        }
-        self.synapses.first_non_finite()
+        self.synapses
+            .first_non_finite_after(&[("rate", &self.rate), ("input", &self.input)])
     }
 }

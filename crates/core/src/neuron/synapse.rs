@@ -175,6 +175,17 @@ impl SynapticInput {
         }
     }
 
+    /// First non-finite value among a model's own state arrays (`(name,
+    /// values)`, in that order), then among the synaptic variables.
+    pub fn first_non_finite_after(&self, own: &[(&'static str, &[f64])]) -> Option<(usize, &'static str, f64)> {
+        own.iter()
+            .find_map(|&(name, values)| {
+                let j = values.iter().position(|x| !x.is_finite())?;
+                Some((j, name, values[j]))
+            })
+            .or_else(|| self.first_non_finite())
+    }
+
     /// First non-finite synaptic variable.
     pub fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
         for (name, values, factor) in [
