@@ -49,6 +49,21 @@ pub const LIF_FIELDS: &[FieldSpec] = &[
         FieldKind::Any,
         "independent Poisson drive per neuron: { count, rate_hz, weight, receptor }",
     ),
+    FieldSpec::optional(
+        "theta_plus_mv",
+        FieldKind::Number,
+        "adaptive threshold: rise per spike (mV), 0 = off (Diehl & Cook 2015: 0.05)",
+    ),
+    FieldSpec::optional(
+        "tau_theta_ms",
+        FieldKind::Number,
+        "decay of the threshold rise (ms), 1e7",
+    ),
+    FieldSpec::optional(
+        "wta",
+        FieldKind::Choice(&["hard"]),
+        "winner-take-all: hard = at most one spike per step (BindsNET one_spike); population of at most 2048",
+    ),
 ];
 
 const POISSON_FIELDS: &[FieldSpec] = &[

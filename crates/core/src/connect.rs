@@ -89,11 +89,18 @@ pub struct SynapseTable {
     pub delays: Vec<u16>,
     /// Synapses leaving each presynaptic neuron (for synaptic-event counts).
     pub out_degree: Vec<u32>,
+    /// For a plastic projection, its synapses, which its post chunks own
+    /// (the arrays above are then empty).
+    pub plastic_synapses: usize,
 }
 
 impl SynapseTable {
     pub fn synapses(&self) -> usize {
-        self.targets.len()
+        self.targets.len() + self.plastic_synapses
+    }
+
+    pub fn is_plastic(&self) -> bool {
+        self.offsets.is_empty()
     }
 
     pub fn bytes(&self) -> usize {
@@ -154,14 +161,37 @@ fn delay_steps(delay_ms: f64, dt_ms: f64) -> u16 {
     (delay_ms / dt_ms).round().clamp(1.0, 65_535.0) as u16
 }
 
-/// Builds a projection's table, chunk by chunk in parallel.
-pub fn build(ctx: &BuildContext) -> SynapseTable {
-    let post_chunks = chunk_ranges(ctx.n_post);
-    let chunks: Vec<ChunkRows> = post_chunks
+/// Builds a projection's synapses, chunk by chunk in parallel: one set of
+/// rows per chunk of the postsynaptic population.
+pub fn build_rows(ctx: &BuildContext) -> Vec<ChunkRows> {
+    chunk_ranges(ctx.n_post)
         .par_iter()
         .enumerate()
         .map(|(c, range)| build_chunk(ctx, c, *range))
-        .collect();
+        .collect()
+}
+
+/// Builds a projection's table, chunk by chunk in parallel.
+pub fn build(ctx: &BuildContext) -> SynapseTable {
+    let chunks = build_rows(ctx);
+    table(ctx, chunks, true)
+}
+
+/// The table of a plastic projection: its counts and delay, with the
+/// synapses themselves (`rows`, returned) left to the chunks that own them.
+pub fn build_plastic(ctx: &BuildContext) -> (SynapseTable, Vec<ChunkRows>) {
+    let mut chunks = build_rows(ctx);
+    let shared = ctx.projection.weight.mean() as f32;
+    for rows in &mut chunks {
+        if rows.weights.is_empty() {
+            rows.weights = vec![shared; rows.targets.len()];
+        }
+    }
+    let table = table(ctx, chunks.clone(), false);
+    (table, chunks)
+}
+
+fn table(ctx: &BuildContext, chunks: Vec<ChunkRows>, pack: bool) -> SynapseTable {
     let mut out_degree = vec![0u32; ctx.n_pre];
     for chunk in &chunks {
         for (pre, degree) in out_degree.iter_mut().enumerate() {
@@ -169,6 +199,9 @@ pub fn build(ctx: &BuildContext) -> SynapseTable {
         }
     }
     let (weight, delay) = match &ctx.projection.connect {
+        Connector::Explicit { synapses } if ctx.projection.plasticity.is_some() => {
+            (0.0, synapses.first().map_or(1, |s| delay_steps(s.3, ctx.dt_ms)))
+        }
         Connector::Explicit { .. } => (0.0, 1),
         _ => (
             ctx.projection.weight.mean(),
@@ -185,7 +218,16 @@ pub fn build(ctx: &BuildContext) -> SynapseTable {
         .unwrap_or(delay)
         .max(delay);
     let n_chunks = chunks.len();
-    let (offsets, targets, weights, delays) = SynapseTable::pack(ctx.n_pre, chunks);
+    let plastic_synapses = if pack {
+        0
+    } else {
+        chunks.iter().map(ChunkRows::len).sum()
+    };
+    let (offsets, targets, weights, delays) = if pack {
+        SynapseTable::pack(ctx.n_pre, chunks)
+    } else {
+        Default::default()
+    };
     SynapseTable {
         pre: ctx.n_pre,
         post: ctx.n_post,
@@ -199,6 +241,7 @@ pub fn build(ctx: &BuildContext) -> SynapseTable {
         weights,
         delays,
         out_degree,
+        plastic_synapses,
     }
 }
 
@@ -382,6 +425,7 @@ mod tests {
             weight: Weight::Value(1.0),
             delay_ms: Delay::Value(0.1),
             receptor: None,
+            plasticity: None,
         }
     }
 

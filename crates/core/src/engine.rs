@@ -15,10 +15,11 @@
 //! postsynaptic neuron receives inputs in the order of the presynaptic
 //! indices, so the results are bit-identical for any number of threads.
 
-use crate::connect::{self, chunk_ranges, BuildContext, SynapseTable};
+use crate::connect::{self, chunk_ranges, BuildContext, ChunkRows, SynapseTable};
 use crate::error::SimulationError;
 use crate::model::{Network, NeuronSelection, Population, Precision, Receptor, SynapseModel};
 use crate::neuron::{LifChunk, LifKernel, LifState, NeuronChunk, Real};
+use crate::plasticity::PlasticityKernel;
 use crate::rng::{open_unit, stream, Purpose, Stream};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -27,6 +28,8 @@ use std::time::Instant;
 /// threads; chunking (and so every result) stays the same.
 const PARALLEL_MIN_NEURONS: usize = 6_000;
 
+// One per population and one state per chunk: their sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Kernel {
     Lif(LifKernel),
@@ -39,6 +42,7 @@ enum Kernel {
     SpikeTimes,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum ChunkState {
     Lif(LifChunk),
@@ -48,6 +52,9 @@ enum ChunkState {
     },
     Poisson {
         cursor: usize,
+        /// Rates set at run time (`Simulation::set_rates`): the neurons
+        /// that can fire, with their spike probability per step.
+        per_neuron: Option<Vec<(u32, f64)>>,
     },
     SpikeTimes {
         events: Vec<(u64, u32)>,
@@ -157,6 +164,201 @@ struct Chunk {
     out: Vec<u32>,
     scratch: DeliveryScratch,
     fault: bool,
+    /// The plastic synapses ending in this chunk, one entry per incoming
+    /// plastic projection.
+    plastic: Vec<PlasticSynapses>,
+}
+
+/// The synapses of one plastic projection that end in one chunk. The chunk
+/// owns them, so that both depression (at presynaptic arrivals) and
+/// potentiation (at its own neurons' spikes) change them without locks.
+#[derive(Debug)]
+struct PlasticSynapses {
+    projection: usize,
+    /// Presynaptic-major rows: `row_start[pre]..row_start[pre + 1]`.
+    row_start: Vec<u32>,
+    /// Postsynaptic neuron as an offset into the chunk.
+    targets: Vec<u16>,
+    weights: Vec<f32>,
+    /// Postsynaptic-major index into the rows: the synapses onto local
+    /// neuron j are `by_post_synapse[by_post_start[j]..by_post_start[j + 1]]`,
+    /// with their presynaptic neurons in `by_post_pre`.
+    by_post_start: Vec<u32>,
+    by_post_synapse: Vec<u32>,
+    by_post_pre: Vec<u32>,
+    /// Postsynaptic traces (o1, o2) of the chunk's neurons at the current step.
+    post_traces: [Vec<f64>; 2],
+}
+
+impl PlasticSynapses {
+    fn new(projection: usize, rows: ChunkRows, len: usize) -> Self {
+        let mut by_post_start = vec![0u32; len + 1];
+        for &t in &rows.targets {
+            by_post_start[t as usize + 1] += 1;
+        }
+        for j in 0..len {
+            by_post_start[j + 1] += by_post_start[j];
+        }
+        let mut fill = by_post_start.clone();
+        let mut by_post_synapse = vec![0u32; rows.targets.len()];
+        let mut by_post_pre = vec![0u32; rows.targets.len()];
+        for pre in 0..rows.row_start.len() - 1 {
+            for i in rows.row_start[pre]..rows.row_start[pre + 1] {
+                let t = rows.targets[i as usize] as usize;
+                by_post_synapse[fill[t] as usize] = i;
+                by_post_pre[fill[t] as usize] = pre as u32;
+                fill[t] += 1;
+            }
+        }
+        PlasticSynapses {
+            projection,
+            row_start: rows.row_start,
+            targets: rows.targets,
+            weights: rows.weights,
+            by_post_start,
+            by_post_synapse,
+            by_post_pre,
+            post_traces: [vec![0.0; len], vec![0.0; len]],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.row_start.len() * 4
+            + self.targets.len() * 2
+            + self.weights.len() * 4
+            + self.by_post_start.len() * 4
+            + self.by_post_synapse.len() * 4
+            + self.by_post_pre.len() * 4
+    }
+
+    /// Decays the postsynaptic traces to the current step.
+    fn begin_step(&mut self, kernel: &PlasticityKernel) {
+        for (k, traces) in self.post_traces.iter_mut().enumerate().take(kernel.traces) {
+            let decay = kernel.post_decay[k];
+            traces.iter_mut().for_each(|x| *x *= decay);
+        }
+    }
+
+    /// Delivers this step's presynaptic arrivals through `add(target,
+    /// weight)`, each depressing its synapse afterwards when learning.
+    fn deliver(&mut self, shared: &PlasticProjection, learning: bool, mut add: impl FnMut(usize, f64)) {
+        let k = &shared.kernel;
+        for &pre in shared.arrivals() {
+            let pre = pre as usize;
+            let rows = self.row_start[pre] as usize..self.row_start[pre + 1] as usize;
+            let r2_before = shared.r2_before[pre];
+            for i in rows {
+                let t = self.targets[i] as usize;
+                add(t, shared.sign * self.weights[i] as f64);
+                if learning {
+                    let post = [self.post_traces[0][t], self.post_traces[1][t]];
+                    self.weights[i] = k.on_pre(self.weights[i], post, r2_before);
+                }
+            }
+        }
+    }
+
+    /// Potentiates the synapses onto this step's spiking neurons (chunk
+    /// offsets in `spikes`) and adds the spikes to their traces.
+    fn potentiate(&mut self, shared: &PlasticProjection, learning: bool, spikes: &[u32]) {
+        let k = &shared.kernel;
+        for &j in spikes {
+            let j = j as usize;
+            let before = [self.post_traces[0][j], self.post_traces[1][j]];
+            if learning {
+                let range = self.by_post_start[j] as usize..self.by_post_start[j + 1] as usize;
+                for (&i, &pre) in self.by_post_synapse[range.clone()].iter().zip(&self.by_post_pre[range]) {
+                    let pre = pre as usize;
+                    let x = [shared.pre_traces[0][pre], shared.pre_traces[1][pre]];
+                    self.weights[i as usize] = k.on_post(self.weights[i as usize], x, before);
+                }
+            }
+            self.post_traces[0][j] = k.bump(before[0]);
+            self.post_traces[1][j] = k.bump(before[1]);
+        }
+    }
+
+    /// Scales the weights onto each neuron to sum to `target`.
+    fn normalize(&mut self, target: f64) {
+        for j in 0..self.by_post_start.len() - 1 {
+            let range = self.by_post_start[j] as usize..self.by_post_start[j + 1] as usize;
+            let synapses = &self.by_post_synapse[range];
+            let sum: f64 = synapses.iter().map(|&i| self.weights[i as usize] as f64).sum();
+            if sum > 0.0 {
+                let scale = target / sum;
+                for &i in synapses {
+                    self.weights[i as usize] = (self.weights[i as usize] as f64 * scale) as f32;
+                }
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.post_traces.iter_mut().for_each(|t| t.fill(0.0));
+    }
+}
+
+/// The presynaptic side of a plastic projection: its traces and the spikes
+/// arriving in the current step, read by every chunk during a step and
+/// updated between steps.
+#[derive(Debug)]
+struct PlasticProjection {
+    kernel: PlasticityKernel,
+    exc: bool,
+    /// +1, or -1 for inhibitory weights onto current or delta synapses
+    /// (plastic weights are magnitudes).
+    sign: f64,
+    from: usize,
+    delay_steps: usize,
+    /// Presynaptic traces (r1, r2) at the current step, this step's
+    /// arrivals included.
+    pre_traces: [Vec<f64>; 2],
+    /// r2 just before this step's arrival, for the neurons arriving now.
+    r2_before: Vec<f64>,
+    /// Spikes by emission step modulo the delay; the entry of step
+    /// `t - delay` is what arrives in step `t`.
+    history: Vec<Vec<u32>>,
+    arrival_slot: usize,
+    /// (target sum, interval in steps) of periodic normalisation.
+    normalize_every: Option<(f64, u64)>,
+    normalize_sum: Option<f64>,
+}
+
+impl PlasticProjection {
+    fn arrivals(&self) -> &[u32] {
+        &self.history[self.arrival_slot]
+    }
+
+    /// Between steps `step` and `step + 1`: records the spikes just emitted
+    /// and advances the presynaptic traces to step + 1 with its arrivals.
+    fn prepare(&mut self, step: u64, emitted: &[Vec<u32>]) {
+        let d = self.delay_steps as u64;
+        let slot = (step % d) as usize;
+        self.history[slot].clear();
+        for spikes in emitted {
+            self.history[slot].extend_from_slice(spikes);
+        }
+        self.arrival_slot = ((step + 1) % d) as usize;
+        let k = &self.kernel;
+        for (t, traces) in self.pre_traces.iter_mut().enumerate().take(k.traces) {
+            let decay = k.pre_decay[t];
+            traces.iter_mut().for_each(|x| *x *= decay);
+        }
+        let arrivals = &self.history[self.arrival_slot];
+        for &j in arrivals {
+            let j = j as usize;
+            self.r2_before[j] = self.pre_traces[1][j];
+            for t in 0..k.traces {
+                self.pre_traces[t][j] = k.bump(self.pre_traces[t][j]);
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.pre_traces.iter_mut().for_each(|t| t.fill(0.0));
+        self.r2_before.fill(0.0);
+        self.history.iter_mut().for_each(Vec::clear);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -166,8 +368,10 @@ struct PopulationInfo {
     kernel: Kernel,
     /// Global indices of this population's chunks.
     chunks: std::ops::Range<usize>,
-    /// Projections ending here.
+    /// Static projections ending here.
     incoming: Vec<usize>,
+    /// Its description, for resets.
+    spec: Population,
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +406,10 @@ pub struct Simulation {
     populations: Vec<PopulationInfo>,
     projections: Vec<ProjectionInfo>,
     tables: Vec<SynapseTable>,
+    /// Plastic projections, and the index of each projection among them.
+    plastic: Vec<PlasticProjection>,
+    plastic_index: Vec<Option<usize>>,
+    learning: bool,
     chunks: Vec<Chunk>,
     /// Spikes of the previous step, per global chunk.
     previous: Vec<Vec<u32>>,
@@ -246,6 +454,14 @@ pub struct Trace {
     pub values: Vec<f64>,
 }
 
+/// The synapses of a plastic projection: `pre[i] -> post[i]` with `weights[i]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlasticWeights {
+    pub pre: Vec<u32>,
+    pub post: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ProjectionSummary {
     pub name: String,
@@ -284,6 +500,8 @@ struct StepView<'a> {
     tables: &'a [SynapseTable],
     projections: &'a [ProjectionInfo],
     previous: &'a [Vec<u32>],
+    plastic: &'a [PlasticProjection],
+    learning: bool,
 }
 
 impl Simulation {
@@ -304,27 +522,58 @@ impl Simulation {
                 from: index_of(&p.from),
             })
             .collect();
-        let tables: Vec<SynapseTable> = network
-            .projections
-            .values()
-            .enumerate()
-            .map(|(i, p)| {
-                let pre = &network.populations[&p.from];
-                let post = &network.populations[&p.to];
-                let exc = p.receptor() == Receptor::Exc;
-                connect::build(&BuildContext {
-                    projection: p,
-                    index: i,
-                    seed,
-                    dt_ms: dt,
-                    n_pre: network.scaled_size(pre),
-                    n_post: network.scaled_size(post),
-                    same_population: p.from == p.to,
-                    scale: network.network.scale,
-                    exc,
-                })
-            })
-            .collect();
+        let mut plastic_rows: Vec<Option<Vec<ChunkRows>>> = Vec::new();
+        let mut plastic = Vec::new();
+        let mut plastic_index = Vec::new();
+        let mut tables: Vec<SynapseTable> = Vec::new();
+        for (i, p) in network.projections.values().enumerate() {
+            let pre = &network.populations[&p.from];
+            let post = &network.populations[&p.to];
+            let exc = p.receptor() == Receptor::Exc;
+            let ctx = BuildContext {
+                projection: p,
+                index: i,
+                seed,
+                dt_ms: dt,
+                n_pre: network.scaled_size(pre),
+                n_post: network.scaled_size(post),
+                same_population: p.from == p.to,
+                scale: network.network.scale,
+                exc,
+            };
+            match &p.plasticity {
+                None => {
+                    tables.push(connect::build(&ctx));
+                    plastic_rows.push(None);
+                    plastic_index.push(None);
+                }
+                Some(rule) => {
+                    let (table, rows) = connect::build_plastic(&ctx);
+                    let bounds = rule.bounds();
+                    let conductance = post.synapse() == Some(SynapseModel::ConductanceExp);
+                    let d = table.delay_steps as usize;
+                    plastic_index.push(Some(plastic.len()));
+                    plastic.push(PlasticProjection {
+                        kernel: PlasticityKernel::new(rule, dt),
+                        exc,
+                        sign: if exc || conductance { 1.0 } else { -1.0 },
+                        from: index_of(&p.from),
+                        delay_steps: d,
+                        pre_traces: [vec![0.0; ctx.n_pre], vec![0.0; ctx.n_pre]],
+                        r2_before: vec![0.0; ctx.n_pre],
+                        history: vec![Vec::new(); d],
+                        arrival_slot: 0,
+                        normalize_every: bounds
+                            .normalize_sum
+                            .zip(bounds.normalize_interval_ms)
+                            .map(|(sum, t)| (sum, ((t / dt).round() as u64).max(1))),
+                        normalize_sum: bounds.normalize_sum,
+                    });
+                    tables.push(table);
+                    plastic_rows.push(Some(rows));
+                }
+            }
+        }
 
         let mut populations = Vec::new();
         let mut chunks = Vec::new();
@@ -334,7 +583,14 @@ impl Simulation {
                 .projections
                 .values()
                 .enumerate()
-                .filter(|(_, p)| p.to == *name)
+                .filter(|(i, p)| p.to == *name && plastic_index[*i].is_none())
+                .map(|(i, _)| i)
+                .collect();
+            let incoming_plastic: Vec<usize> = network
+                .projections
+                .values()
+                .enumerate()
+                .filter(|(i, p)| p.to == *name && plastic_index[*i].is_some())
                 .map(|(i, _)| i)
                 .collect();
             // Ring slots for delays of two steps or more (one-step inputs are
@@ -370,7 +626,10 @@ impl Simulation {
                         Precision::Double => LifChunk::Double(LifState::new(lif, range.len, slots, &mut init_rng)),
                         Precision::Single => LifChunk::Single(LifState::new(lif, range.len, slots, &mut init_rng)),
                     }),
-                    Population::Poisson(_) => ChunkState::Poisson { cursor: 0 },
+                    Population::Poisson(_) => ChunkState::Poisson {
+                        cursor: 0,
+                        per_neuron: None,
+                    },
                     Population::SpikeTimes(source) => {
                         let mut events: Vec<(u64, u32)> = source
                             .spikes
@@ -390,6 +649,13 @@ impl Simulation {
                         delayed: DelayedInput::new(slots, range.len),
                     },
                 };
+                let plastic = incoming_plastic
+                    .iter()
+                    .map(|&i| {
+                        let rows = std::mem::take(&mut plastic_rows[i].as_mut().expect("plastic")[ci]);
+                        PlasticSynapses::new(plastic_index[i].expect("plastic"), rows, range.len)
+                    })
+                    .collect();
                 chunks.push(Chunk {
                     population: pi,
                     index: ci,
@@ -401,6 +667,7 @@ impl Simulation {
                     out: Vec::with_capacity(range.len / 8 + 8),
                     scratch: DeliveryScratch::default(),
                     fault: false,
+                    plastic,
                 });
             }
             populations.push(PopulationInfo {
@@ -409,6 +676,7 @@ impl Simulation {
                 kernel,
                 chunks: first..chunks.len(),
                 incoming,
+                spec: population.clone(),
             });
         }
 
@@ -467,6 +735,9 @@ impl Simulation {
             populations,
             projections,
             tables,
+            plastic,
+            plastic_index,
+            learning: true,
             chunks,
             spike_recorders,
             state_recorders,
@@ -489,11 +760,23 @@ impl Simulation {
         self.dt_ms
     }
 
-    /// Total synapses and the bytes their tables take.
+    /// Total synapses and the bytes their tables take (plastic synapses
+    /// with their post-to-pre index and traces).
     pub fn synapse_memory(&self) -> (usize, usize) {
+        let plastic: usize = self
+            .chunks
+            .iter()
+            .flat_map(|c| c.plastic.iter())
+            .map(PlasticSynapses::bytes)
+            .sum::<usize>()
+            + self
+                .plastic
+                .iter()
+                .map(|p| p.pre_traces[0].len() * p.kernel.traces * 8)
+                .sum::<usize>();
         (
             self.tables.iter().map(SynapseTable::synapses).sum(),
-            self.tables.iter().map(SynapseTable::bytes).sum(),
+            self.tables.iter().map(SynapseTable::bytes).sum::<usize>() + plastic,
         )
     }
 
@@ -525,6 +808,8 @@ impl Simulation {
             tables: &self.tables,
             projections: &self.projections,
             previous: &self.previous,
+            plastic: &self.plastic,
+            learning: self.learning,
         };
         if self.parallel {
             self.chunks.par_iter_mut().for_each(|c| c.step(&view));
@@ -550,9 +835,34 @@ impl Simulation {
             std::mem::swap(previous, &mut chunk.out);
             chunk.out.clear();
         }
+        self.prepare_plastic();
         self.record();
         self.step += 1;
         Ok(())
+    }
+
+    /// Between steps: the plastic projections' arrivals and presynaptic
+    /// traces for the next step, and their periodic normalisation.
+    fn prepare_plastic(&mut self) {
+        for p in &mut self.plastic {
+            let source = &self.populations[p.from];
+            p.prepare(self.step, &self.previous[source.chunks.clone()]);
+        }
+        for index in 0..self.plastic.len() {
+            if let Some((sum, every)) = self.plastic[index].normalize_every {
+                if (self.step + 1).is_multiple_of(every) {
+                    self.normalize_plastic(index, sum);
+                }
+            }
+        }
+    }
+
+    fn normalize_plastic(&mut self, index: usize, sum: f64) {
+        self.chunks.par_iter_mut().for_each(|c| {
+            for syn in c.plastic.iter_mut().filter(|p| p.projection == index) {
+                syn.normalize(sum);
+            }
+        });
     }
 
     fn record(&mut self) {
@@ -560,7 +870,10 @@ impl Simulation {
         let bin = (step / self.rate_bin_steps) as usize;
         for (pi, population) in self.populations.iter().enumerate() {
             let count: usize = self.previous[population.chunks.clone()].iter().map(Vec::len).sum();
-            self.rate_counts[pi][bin] += count as u32;
+            // Runs continued past the configured duration (training) are not binned.
+            if let Some(c) = self.rate_counts[pi].get_mut(bin) {
+                *c += count as u32;
+            }
         }
         for recorder in &mut self.spike_recorders {
             for spikes in &self.previous[self.populations[recorder.population].chunks.clone()] {
@@ -588,6 +901,214 @@ impl Simulation {
                 });
             }
         }
+    }
+
+    /// Advances `steps` steps, past the configured duration if need be
+    /// (training runs: the rate monitor covers only the configured duration).
+    pub fn run_steps(&mut self, steps: u64) -> Result<(), SimulationError> {
+        let started = Instant::now();
+        for _ in 0..steps {
+            self.step_once()?;
+        }
+        self.run_s += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    fn population_index(&self, population: &str) -> Result<usize, String> {
+        self.populations
+            .iter()
+            .position(|p| p.name == population)
+            .ok_or_else(|| format!("no population `{population}`"))
+    }
+
+    fn plastic_projection(&self, projection: &str) -> Result<usize, String> {
+        let i = self
+            .projections
+            .iter()
+            .position(|p| p.name == projection)
+            .ok_or_else(|| format!("no projection `{projection}`"))?;
+        self.plastic_index[i].ok_or_else(|| format!("projection `{projection}` is not plastic"))
+    }
+
+    /// Turns learning on or off: plastic weights and adaptive thresholds
+    /// change only while it is on (the default).
+    pub fn set_learning(&mut self, on: bool) {
+        self.learning = on;
+        for chunk in &mut self.chunks {
+            match &mut chunk.state {
+                ChunkState::Lif(LifChunk::Double(s)) => s.adapt = on,
+                ChunkState::Lif(LifChunk::Single(s)) => s.adapt = on,
+                _ => {}
+            }
+        }
+    }
+
+    /// Gives each neuron of a Poisson population its own rate (Hz) from now
+    /// on, e.g. the pixels of an image; replaces the population's schedule.
+    pub fn set_rates(&mut self, population: &str, rates_hz: &[f64]) -> Result<(), String> {
+        let pi = self.population_index(population)?;
+        let info = &self.populations[pi];
+        if !matches!(info.kernel, Kernel::Poisson { .. }) {
+            return Err(format!("`{population}` is not a Poisson population"));
+        }
+        if rates_hz.len() != info.n {
+            return Err(format!(
+                "{} rates for the {} neurons of `{population}`",
+                rates_hz.len(),
+                info.n
+            ));
+        }
+        if let Some(bad) = rates_hz.iter().find(|r| !(r.is_finite() && **r >= 0.0)) {
+            return Err(format!(
+                "rate {bad} Hz for `{population}`: rates must be finite and >= 0"
+            ));
+        }
+        let dt = self.dt_ms;
+        for chunk in &mut self.chunks[info.chunks.clone()] {
+            let active = (0..chunk.len)
+                .filter(|&j| rates_hz[chunk.start + j] > 0.0)
+                .map(|j| (j as u32, (rates_hz[chunk.start + j] * dt * 1e-3).min(1.0)))
+                .collect();
+            if let ChunkState::Poisson { per_neuron, .. } = &mut chunk.state {
+                *per_neuron = Some(active);
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings every neuron back to rest (LIF: v = e_l, no synaptic input;
+    /// other models: their initial state) and clears spikes in flight and
+    /// plasticity traces, as between two presentations. Weights and adaptive
+    /// thresholds are kept.
+    pub fn reset_state(&mut self) {
+        let (dt, seed) = (self.dt_ms, 0);
+        for chunk in &mut self.chunks {
+            let population = &self.populations[chunk.population];
+            match (&mut chunk.state, &population.kernel) {
+                (ChunkState::Lif(LifChunk::Double(s)), Kernel::Lif(k)) => s.reset(k),
+                (ChunkState::Lif(LifChunk::Single(s)), Kernel::Lif(k)) => s.reset(k),
+                (ChunkState::Model { neurons, delayed }, _) => {
+                    let mut rng = stream(seed, Purpose::InitialState, chunk.population, chunk.index);
+                    *neurons = population
+                        .spec
+                        .neuron_spec()
+                        .expect("a neuron model")
+                        .build(chunk.len, dt, &mut rng);
+                    neurons.begin_step(self.step);
+                    delayed.exc.fill(0.0);
+                    delayed.inh.fill(0.0);
+                }
+                _ => {}
+            }
+            chunk.plastic.iter_mut().for_each(PlasticSynapses::reset);
+            chunk.out.clear();
+        }
+        self.previous.iter_mut().for_each(Vec::clear);
+        self.plastic.iter_mut().for_each(PlasticProjection::reset);
+    }
+
+    /// Spikes of each neuron of a population since the start.
+    pub fn spike_counts(&self, population: &str) -> Result<Vec<u32>, String> {
+        let pi = self.population_index(population)?;
+        Ok(self.chunks[self.populations[pi].chunks.clone()]
+            .iter()
+            .flat_map(|c| c.stats.0.iter().map(|s| s.count))
+            .collect())
+    }
+
+    /// The synapses of a plastic projection with their current weights, in
+    /// a fixed order (by chunk of the postsynaptic population, then by
+    /// presynaptic neuron).
+    pub fn plastic_synapses(&self, projection: &str) -> Result<PlasticWeights, String> {
+        let index = self.plastic_projection(projection)?;
+        let mut out = PlasticWeights::default();
+        for chunk in &self.chunks {
+            for syn in chunk.plastic.iter().filter(|p| p.projection == index) {
+                for pre in 0..syn.row_start.len() - 1 {
+                    for i in syn.row_start[pre] as usize..syn.row_start[pre + 1] as usize {
+                        out.pre.push(pre as u32);
+                        out.post.push((chunk.start + syn.targets[i] as usize) as u32);
+                        out.weights.push(syn.weights[i]);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets a plastic projection's weights, in the order of `plastic_synapses`.
+    pub fn set_plastic_weights(&mut self, projection: &str, weights: &[f32]) -> Result<(), String> {
+        let index = self.plastic_projection(projection)?;
+        let total: usize = self
+            .chunks
+            .iter()
+            .flat_map(|c| c.plastic.iter().filter(|p| p.projection == index))
+            .map(|p| p.weights.len())
+            .sum();
+        if weights.len() != total {
+            return Err(format!(
+                "{} weights for the {total} synapses of `{projection}`",
+                weights.len()
+            ));
+        }
+        if let Some(bad) = weights.iter().find(|w| !w.is_finite()) {
+            return Err(format!("weight {bad} for `{projection}`: weights must be finite"));
+        }
+        let mut at = 0;
+        for chunk in &mut self.chunks {
+            for syn in chunk.plastic.iter_mut().filter(|p| p.projection == index) {
+                let n = syn.weights.len();
+                syn.weights.copy_from_slice(&weights[at..at + n]);
+                at += n;
+            }
+        }
+        Ok(())
+    }
+
+    /// Scales each postsynaptic neuron's weights in a plastic projection to
+    /// the rule's `normalize_sum`; does nothing without one.
+    pub fn normalize(&mut self, projection: &str) -> Result<(), String> {
+        let index = self.plastic_projection(projection)?;
+        if let Some(sum) = self.plastic[index].normalize_sum {
+            self.normalize_plastic(index, sum);
+        }
+        Ok(())
+    }
+
+    /// Sets a LIF state variable (`v` or `theta`) of every neuron of a population.
+    pub fn set_state(&mut self, population: &str, variable: &str, values: &[f64]) -> Result<(), String> {
+        let pi = self.population_index(population)?;
+        let info = &self.populations[pi];
+        if values.len() != info.n {
+            return Err(format!(
+                "{} values for the {} neurons of `{population}`",
+                values.len(),
+                info.n
+            ));
+        }
+        if let Some(bad) = values.iter().find(|x| !x.is_finite()) {
+            return Err(format!("{variable} = {bad} for `{population}`: values must be finite"));
+        }
+        fn set<R: Real>(state: &mut LifState<R>, variable: &str, values: &[f64]) -> Result<(), String> {
+            let target = match variable {
+                "v" => &mut state.v,
+                "theta" if !state.theta.is_empty() => &mut state.theta,
+                _ => return Err(format!("cannot set `{variable}`")),
+            };
+            for (t, &x) in target.iter_mut().zip(values) {
+                *t = R::from_f64(x);
+            }
+            Ok(())
+        }
+        for chunk in &mut self.chunks[info.chunks.clone()] {
+            let part = &values[chunk.start..chunk.start + chunk.len];
+            match &mut chunk.state {
+                ChunkState::Lif(LifChunk::Double(s)) => set(s, variable, part)?,
+                ChunkState::Lif(LifChunk::Single(s)) => set(s, variable, part)?,
+                _ => return Err(format!("`{population}` is not a LIF population")),
+            }
+        }
+        Ok(())
     }
 
     /// Current values of a state variable of a population (`v`, `g_exc`, `g_inh`).
@@ -626,6 +1147,19 @@ impl Simulation {
                 .zip(&table.out_degree)
                 .map(|(&c, &d)| c as u64 * d as u64)
                 .sum::<u64>();
+        }
+        let mut plastic_bytes = vec![0usize; self.tables.len()];
+        for (i, index) in self.plastic_index.iter().enumerate() {
+            if let Some(index) = index {
+                let p = &self.plastic[*index];
+                plastic_bytes[i] = self
+                    .chunks
+                    .iter()
+                    .flat_map(|c| c.plastic.iter().filter(|s| s.projection == *index))
+                    .map(PlasticSynapses::bytes)
+                    .sum::<usize>()
+                    + (p.pre_traces[0].len() * p.kernel.traces * 8);
+            }
         }
         let mut spike_recorders = self.spike_recorders;
         let populations = self
@@ -683,10 +1217,11 @@ impl Simulation {
             .projections
             .iter()
             .zip(&self.tables)
-            .map(|(p, t)| ProjectionSummary {
+            .enumerate()
+            .map(|(i, (p, t))| ProjectionSummary {
                 name: p.name.clone(),
                 synapses: t.synapses(),
-                bytes: t.bytes(),
+                bytes: t.bytes() + plastic_bytes[i],
             })
             .collect();
         RunResult {
@@ -720,11 +1255,17 @@ impl Chunk {
         match (&mut self.state, &population.kernel) {
             (ChunkState::Lif(lif), Kernel::Lif(kernel)) => {
                 let (index, rng, out, scratch) = (self.index, &mut self.rng, &mut self.out, &mut self.scratch);
+                let plastic = &mut self.plastic;
                 let finite = match lif {
-                    LifChunk::Double(state) => step_lif(state, kernel, index, population, view, rng, out, scratch),
-                    LifChunk::Single(state) => step_lif(state, kernel, index, population, view, rng, out, scratch),
+                    LifChunk::Double(state) => {
+                        step_lif(state, kernel, index, population, view, rng, out, scratch, plastic)
+                    }
+                    LifChunk::Single(state) => {
+                        step_lif(state, kernel, index, population, view, rng, out, scratch, plastic)
+                    }
                 };
                 self.fault = !finite;
+                potentiate(&mut self.plastic, view, &self.out);
                 self.record_spikes(view.step);
             }
             (ChunkState::Model { neurons, delayed }, Kernel::Model) => {
@@ -733,10 +1274,37 @@ impl Chunk {
                     deliver_to_model(neurons.as_mut(), delayed, self.index, population, view);
                 }
                 delayed.release(view.step, neurons.as_mut());
+                for syn in self.plastic.iter_mut() {
+                    let shared = &view.plastic[syn.projection];
+                    syn.begin_step(&shared.kernel);
+                    syn.deliver(shared, view.learning, |t, w| neurons.add_input(shared.exc, t, w));
+                }
                 self.fault = !neurons.update(view.step, &mut self.rng, &mut self.out);
+                potentiate(&mut self.plastic, view, &self.out);
                 self.record_spikes(view.step);
             }
-            (ChunkState::Poisson { cursor }, Kernel::Poisson { schedule }) => {
+            (
+                ChunkState::Poisson {
+                    cursor,
+                    per_neuron: Some(active),
+                },
+                Kernel::Poisson { .. },
+            ) => {
+                let _ = cursor;
+                for &(j, p) in active.iter() {
+                    if open_unit(&mut self.rng) < p {
+                        self.stats.record(j as usize, view.step);
+                        self.out.push(self.start as u32 + j);
+                    }
+                }
+            }
+            (
+                ChunkState::Poisson {
+                    cursor,
+                    per_neuron: None,
+                },
+                Kernel::Poisson { schedule },
+            ) => {
                 while *cursor + 1 < schedule.len() && schedule[*cursor + 1].0 <= view.step {
                     *cursor += 1;
                 }
@@ -785,13 +1353,29 @@ fn step_lif<R: Real>(
     rng: &mut Stream,
     out: &mut Vec<u32>,
     scratch: &mut DeliveryScratch,
+    plastic: &mut [PlasticSynapses],
 ) -> bool {
     state.begin_step(kernel, view.step);
+    let delta = kernel.synapse == SynapseModel::Delta;
     if view.step > 0 {
-        let delta = kernel.synapse == SynapseModel::Delta;
         deliver(state, delta, chunk_index, population, view, scratch);
     }
+    for syn in plastic.iter_mut() {
+        let shared = &view.plastic[syn.projection];
+        syn.begin_step(&shared.kernel);
+        syn.deliver(shared, view.learning, |t, w| {
+            state.add_input(delta, shared.exc, t, R::from_f64(w), view.step)
+        });
+    }
     state.update(kernel, view.step, rng, out)
+}
+
+/// Potentiates the plastic synapses onto the neurons that spiked in this
+/// step (chunk offsets in `spikes`).
+fn potentiate(plastic: &mut [PlasticSynapses], view: &StepView, spikes: &[u32]) {
+    for syn in plastic.iter_mut() {
+        syn.potentiate(&view.plastic[syn.projection], view.learning, spikes);
+    }
 }
 
 /// Adds the spikes of the previous step from every incoming projection to one

@@ -106,7 +106,7 @@ pub fn apply_overrides(text: &str, overrides: &[String]) -> Result<String, Model
 }
 
 const SIMULATION_FIELDS: &[&str] = &["dt_ms", "duration_ms", "seed", "precision"];
-const PROJECTION_FIELDS: &[&str] = &["from", "to", "connect", "weight", "delay_ms", "receptor"];
+const PROJECTION_FIELDS: &[&str] = &["from", "to", "connect", "weight", "delay_ms", "receptor", "plasticity"];
 /// The names of LIF's fields (documented in `crate::catalog::LIF_FIELDS`).
 pub(crate) fn lif_field_names() -> Vec<&'static str> {
     crate::catalog::LIF_FIELDS.iter().map(|f| f.name).collect()
@@ -171,6 +171,13 @@ fn resolve_units(doc: &mut toml_edit::DocumentMut) -> Result<(), ModelError> {
             };
             let path = format!("projections.{name}");
             resolve_table(table, &path, PROJECTION_FIELDS)?;
+            if let Some(rule) = table.get_mut("plasticity").and_then(Item::as_table_like_mut) {
+                let name = rule.get("rule").and_then(Item::as_str).unwrap_or_default().to_string();
+                if let Some(fields) = crate::plasticity::rule_fields(&name) {
+                    let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
+                    resolve_table(rule, &format!("{path}.plasticity"), &known)?;
+                }
+            }
             let to = table.get("to").and_then(Item::as_str).unwrap_or_default().to_string();
             let synapse = synapses.iter().find(|(n, _)| *n == to).and_then(|(_, s)| s.clone());
             resolve_weight(table, &path, &to, synapse.as_deref())?;
@@ -1025,7 +1032,13 @@ fn check_fields(p: &Table, fields: &[&FieldSpec], context: &str) -> Checked {
 }
 
 fn check_projection(p: &Table) -> Checked {
-    p.only(&["from", "to", "connect", "weight", "delay_ms", "receptor"], "")?;
+    p.only(PROJECTION_FIELDS, "")?;
+    if let Some(rule) = p.get("plasticity") {
+        let rule = rule.table()?;
+        let name = rule.need("rule")?.one_of(crate::plasticity::RULES)?;
+        let fields = crate::plasticity::rule_fields(name).expect("a known rule");
+        check_fields(&rule, &fields, &format!(" for rule = \"{name}\""))?;
+    }
     p.requires(&["from", "to", "connect"])?;
     p.string("from")?;
     p.string("to")?;

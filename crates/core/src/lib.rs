@@ -11,12 +11,13 @@ pub mod error;
 pub mod experiment;
 pub mod model;
 pub mod neuron;
+pub mod plasticity;
 pub mod probe;
 pub mod rng;
 pub mod units;
 pub mod validate;
 
-pub use engine::{PopulationResult, RunResult, Simulation, Trace};
+pub use engine::{PlasticWeights, PopulationResult, RunResult, Simulation, Trace};
 pub use error::{ModelError, SimulationError};
 pub use model::Network;
 

@@ -321,6 +321,33 @@ pub struct Lif {
     /// Independent Poisson inputs into every neuron (e.g. Brunel's external drive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalDrive>,
+    /// Adaptive threshold (homeostasis, Diehl & Cook 2015): each spike raises
+    /// the neuron's threshold by this much (mV); 0 turns it off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub theta_plus_mv: f64,
+    /// Decay time constant of the threshold increase (ms); Diehl & Cook: 1e7.
+    #[serde(default = "default_tau_theta")]
+    pub tau_theta_ms: f64,
+    /// Winner-take-all within the population: `hard` lets at most one neuron
+    /// spike per step (the one furthest above threshold; the others reset
+    /// silently, as BindsNET's `one_spike`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wta: Option<Wta>,
+}
+
+/// Winner-take-all inside a population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wta {
+    Hard,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn default_tau_theta() -> f64 {
+    1e7
 }
 
 fn default_cm() -> f64 {
@@ -358,6 +385,9 @@ impl Lif {
             g_exc_init: Init::Value(0.0),
             g_inh_init: Init::Value(0.0),
             external: None,
+            theta_plus_mv: 0.0,
+            tau_theta_ms: default_tau_theta(),
+            wta: None,
         }
     }
 }
@@ -472,6 +502,9 @@ pub struct Projection {
     /// Defaults to `exc` for non-negative weights and `inh` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receptor: Option<Receptor>,
+    /// A learning rule that changes the weights while the network runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<crate::plasticity::Plasticity>,
 }
 
 fn default_delay() -> Delay {
@@ -668,8 +701,18 @@ impl Network {
                 weight: Weight::Value(weight),
                 delay_ms: Delay::Value(delay_ms),
                 receptor: None,
+                plasticity: None,
             },
         );
+        self
+    }
+
+    /// Makes a projection plastic.
+    pub fn plasticity(mut self, projection: &str, rule: crate::plasticity::Plasticity) -> Self {
+        self.projections
+            .get_mut(projection)
+            .unwrap_or_else(|| panic!("no projection `{projection}`"))
+            .plasticity = Some(rule);
         self
     }
 
@@ -714,6 +757,7 @@ mod tests {
             weight: Weight::default(),
             delay_ms: Delay::Value(0.1),
             receptor: None,
+            plasticity: None,
         };
         assert_eq!(projection.receptor(), Receptor::Inh);
     }

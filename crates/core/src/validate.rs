@@ -311,6 +311,18 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 if !(lif.t_ref_ms.is_finite() && lif.t_ref_ms >= 0.0) {
                     return Err(ModelError::new(at("t_ref_ms"), lif.t_ref_ms, "must be >= 0"));
                 }
+                finite(at("theta_plus_mv"), lif.theta_plus_mv)?;
+                positive(at("tau_theta_ms"), lif.tau_theta_ms)?;
+                if lif.wta.is_some() && n > crate::connect::chunk_len(n) {
+                    return Err(ModelError::new(
+                        at("wta"),
+                        "\"hard\"",
+                        format!(
+                            "winner-take-all needs the population in one chunk (at most {} neurons; it has {n})",
+                            crate::connect::chunk_len(1)
+                        ),
+                    ));
+                }
                 if lif.v_reset_mv >= lif.v_th_mv {
                     return Err(ModelError::new(
                         at("v_reset_mv"),
@@ -523,6 +535,59 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                 ));
             }
         }
+        if let Some(rule) = &projection.plasticity {
+            let field = |name: &str| at(&format!("plasticity.{name}"));
+            if let Some((name, value, reason)) = rule.problems().into_iter().next() {
+                return Err(ModelError::new(field(name), value, reason));
+            }
+            let bounds = rule.bounds();
+            if bounds.w_min < 0.0 {
+                return Err(ModelError::new(
+                    field("w_min"),
+                    bounds.w_min,
+                    "plastic weights are magnitudes (>= 0); `receptor` sets excitation or inhibition",
+                ));
+            }
+            if let Delay::Uniform { uniform } = &projection.delay_ms {
+                return Err(ModelError::new(
+                    at("delay_ms"),
+                    format!("{{ uniform = {uniform:?} }}"),
+                    "a plastic projection has one delay for all its synapses",
+                ));
+            }
+            let range = match &projection.weight {
+                Weight::Value(w) => Some((*w, *w)),
+                Weight::Uniform { uniform } => Some((uniform[0], uniform[1])),
+                Weight::Normal { .. } => None,
+            };
+            match range {
+                None => {
+                    return Err(ModelError::new(
+                        at("weight"),
+                        format!("{:?}", projection.weight),
+                        "plastic weights start from a value or a uniform range within [w_min, w_max]",
+                    ))
+                }
+                Some((lo, hi))
+                    if !matches!(projection.connect, Connector::Explicit { .. })
+                        && (lo < bounds.w_min || hi > bounds.w_max) =>
+                {
+                    return Err(ModelError::new(
+                        at("weight"),
+                        if lo == hi {
+                            format!("{lo}")
+                        } else {
+                            format!("[{lo}, {hi}]")
+                        },
+                        format!(
+                            "initial plastic weights must lie within [w_min, w_max] = [{}, {}]",
+                            bounds.w_min, bounds.w_max
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
         match &projection.connect {
             Connector::FixedProbability { p, .. } => {
                 if !(p.is_finite() && (0.0..=1.0).contains(p)) {
@@ -590,6 +655,25 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
             }
             Connector::AllToAll { .. } => {}
             Connector::Explicit { synapses } => {
+                if projection.plasticity.is_some() {
+                    if let Some(&(a, b, w, d)) = synapses.iter().find(|s| s.3 != synapses[0].3) {
+                        return Err(ModelError::new(
+                            at("connect.synapses"),
+                            format!("[{a}, {b}, {w}, {d}]"),
+                            format!(
+                                "a plastic projection has one delay for all its synapses (the first has {} ms)",
+                                synapses[0].3
+                            ),
+                        ));
+                    }
+                    if let Some(&(a, b, w, d)) = synapses.iter().find(|s| s.2 < 0.0) {
+                        return Err(ModelError::new(
+                            at("connect.synapses"),
+                            format!("[{a}, {b}, {w}, {d}]"),
+                            "plastic weights are magnitudes (>= 0); `receptor` sets excitation or inhibition",
+                        ));
+                    }
+                }
                 for (i, &(a, b, w, d)) in synapses.iter().enumerate() {
                     let field = at(&format!("connect.synapses.{i}"));
                     let shown = format!("[{a}, {b}, {w}, {d}]");

@@ -174,6 +174,7 @@ fn brunel_with_poisson_input(seed: u64) -> Network {
                 weight: Weight::Uniform { uniform: [0.05, 0.15] },
                 delay_ms: Delay::Uniform { uniform: [0.5, 3.0] },
                 receptor: None,
+                plasticity: None,
             },
         );
     }

@@ -35,6 +35,12 @@ pub struct LifKernel {
     pub e_inh: f64,
     pub i_bias: f64,
     pub external: Option<External>,
+    /// Adaptive threshold: the jump per spike (mV, 0 = none) and the
+    /// per-step decay exp(-dt / tau_theta).
+    pub theta_plus: f64,
+    pub theta_decay: f64,
+    /// At most one spike per step (`wta = "hard"`).
+    pub one_spike: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +89,9 @@ impl LifKernel {
             e_inh: lif.e_inh_mv,
             i_bias: lif.i_bias_pa,
             external,
+            theta_plus: lif.theta_plus_mv,
+            theta_decay: (-dt / lif.tau_theta_ms).exp(),
+            one_spike: lif.wta == Some(crate::model::Wta::Hard),
         }
     }
 }
@@ -130,6 +139,12 @@ pub struct LifState<R: Real> {
     pub ring_exc: Vec<R>,
     pub ring_inh: Vec<R>,
     pub slots: usize,
+    /// Threshold increase of each neuron (mV); empty without an adaptive threshold.
+    pub theta: Vec<R>,
+    /// Whether theta adapts (off while a trained network is tested).
+    pub adapt: bool,
+    /// Neurons that crossed threshold in this step (one-spike populations).
+    crossed: Vec<u32>,
 }
 
 impl<R: Real> LifState<R> {
@@ -152,7 +167,29 @@ impl<R: Real> LifState<R> {
             ring_exc: vec![R::ZERO; slots * len],
             ring_inh: vec![R::ZERO; slots * len],
             slots,
+            theta: if lif.theta_plus_mv != 0.0 {
+                vec![R::ZERO; len]
+            } else {
+                Vec::new()
+            },
+            adapt: true,
+            crossed: Vec::new(),
         }
+    }
+
+    /// Back to rest: v at `e_l`, no synaptic input, nothing refractory or
+    /// pending. The adaptive thresholds are kept: they are what was learned.
+    pub fn reset(&mut self, k: &LifKernel) {
+        self.v.fill(R::from_f64(k.e_l));
+        self.g_exc.fill(R::ZERO);
+        self.g_inh.fill(R::ZERO);
+        self.free_from.fill(0);
+        self.clamped.clear();
+        self.ring_exc.fill(R::ZERO);
+        self.ring_inh.fill(R::ZERO);
+        self.epoch = self.now;
+        self.decay_exc = 1.0;
+        self.decay_inh = 1.0;
     }
 
     pub fn len(&self) -> usize {
@@ -170,6 +207,7 @@ impl<R: Real> LifState<R> {
             "v" => (&self.v, 1.0),
             "g_exc" => (&self.g_exc, self.decay_exc),
             "g_inh" => (&self.g_inh, self.decay_inh),
+            "theta" => (&self.theta, 1.0),
             _ => panic!("unknown state variable `{name}`"),
         }
     }
@@ -338,6 +376,11 @@ impl<R: Real> LifState<R> {
         for &(j, _) in &self.clamped {
             v[j as usize] = v_reset;
         }
+        if !self.theta.is_empty() || k.one_spike {
+            let finite = self.scan_adaptive(k, step, rng, spikes);
+            self.set_time(k, step + 1);
+            return finite;
+        }
         // `!(v < v_th)` is true for a crossing and for NaN: one test for both.
         // Blocks without any are skipped by a vectorised test.
         const BLOCK: usize = 16;
@@ -363,6 +406,53 @@ impl<R: Real> LifState<R> {
             }
         }
         self.set_time(k, step + 1);
+        finite
+    }
+
+    /// The threshold scan with per-neuron adaptive thresholds and/or one
+    /// spike per step. Every neuron that crosses resets, turns refractory
+    /// and raises its threshold; with `one_spike` only one of them, drawn
+    /// at random, is reported as a spike (BindsNET's `one_spike`).
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    fn scan_adaptive(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
+        let c = |x: f64| R::from_f64(x);
+        let (v_th, v_reset) = (c(k.v_th), c(k.v_reset));
+        let adaptive = !self.theta.is_empty();
+        if adaptive && self.adapt {
+            let decay = c(k.theta_decay);
+            self.theta.iter_mut().for_each(|t| *t = *t * decay);
+        }
+        let mut finite = true;
+        self.crossed.clear();
+        for j in 0..self.v.len() {
+            let threshold = if adaptive { v_th + self.theta[j] } else { v_th };
+            if !(self.v[j] < threshold) {
+                if self.v[j].is_finite() {
+                    self.crossed.push(j as u32);
+                } else {
+                    finite = false;
+                }
+            }
+        }
+        let free = step + 1 + k.refractory_steps as u64;
+        for &j in &self.crossed {
+            let j = j as usize;
+            self.v[j] = v_reset;
+            self.free_from[j] = free;
+            if k.refractory_steps > 0 {
+                self.clamped.push_back((j as u32, free));
+            }
+            if adaptive && self.adapt {
+                self.theta[j] += c(k.theta_plus);
+            }
+        }
+        if k.one_spike && self.crossed.len() > 1 {
+            use rand::Rng;
+            let winner = self.crossed[rng.gen_range(0..self.crossed.len())];
+            spikes.push(winner);
+        } else {
+            spikes.extend_from_slice(&self.crossed);
+        }
         finite
     }
 
