@@ -92,7 +92,7 @@ RULES = {
 }
 
 # Sjostrom, Turrigiano & Nelson (2001) Neuron 32:1149, as used by P&G 2006
-# (their Fig. 6 data points): normalised weight change (w_after / w_before - 1)
+# (their frequency-dependence figure): normalised weight change (w_after / w_before - 1)
 # after 60 pairings at rho, mean and SEM. Numbers from
 # SpiNNakerManchester/sPyNNaker examples/stdp_triplet.py (commit 05f3a9e0),
 # variables data_w / data_e ("Sjostrom et al. (2001) experimental data"),
@@ -278,7 +278,7 @@ def section_protocols():
             ev, cf = [], []
             for rho in RHOS:
                 pre, post = pairing_trains(rho, d)
-                dw = simulate(pre, post, p, inter, w0=1.0) - 1.0
+                dw = simulate(pre, post, p, inter, w0=0.0)
                 c = closed_form_periodic(p, inter, rho, d)
                 worst = max(worst, abs(dw - c))
                 assert abs(dw - c) <= 1e-12, (name, rho, d, dw, c)
@@ -301,10 +301,10 @@ def section_protocols():
         "doc": "Pairing protocol: 60 pairs, pre at k*T, post at k*T + delta_t (k = 0..59), "
                "T = 1000/rho ms, delta_t = +10 and -10 ms; traces start at 0; weight change after the "
                "last spike. Additive rule, no bounds, no clipping (the change does not depend on w). "
-               "'dw' = event-driven total change (w0 = 1); 'dw_closed_form' = geometric-series sum "
+               "'dw' = event-driven total change (computed from w0 = 0 for precision; any w0 gives the same dw); 'dw_closed_form' = geometric-series sum "
                "(agrees to <= 1e-12, asserted); 'dw_percent' = 100 dw. P&G normalisation: the "
                "amplitudes are fractions of the initial weight, so dw IS the normalised change "
-               "w_after/w_before - 1 that P&G plot against the Sjostrom data (their Fig. 6 y axis); the "
+               "w_after/w_before - 1 that P&G plot against the Sjostrom data (their frequency-dependence figure); the "
                "sPyNNaker example scales A by w0 and plots (w - w0)/w0, the nest-stdpmodule example "
                "uses w0 = 1 and plots dw, both giving the same curve. 'error_vs_sjostrom' = "
                "mean over the 10 data points of ((dw - data)/SEM)^2 (the normalised squared error "
@@ -354,14 +354,14 @@ def section_edge_cases():
     zero = {}
     for name, (p, inter) in RULES.items():
         zero[name] = {
-            "post_only": simulate([], [0.0, 7.0, 30.0], p, inter, w0=1.0) - 1.0,
-            "pre_only": simulate([0.0, 7.0, 30.0], [], p, inter, w0=1.0) - 1.0,
-            "post_then_nothing_after_pre": simulate([50.0], [0.0, 7.0, 30.0], p, inter, w0=1.0) - 1.0,
+            "post_only": simulate([], [0.0, 7.0, 30.0], p, inter, w0=0.0),
+            "pre_only": simulate([0.0, 7.0, 30.0], [], p, inter, w0=0.0),
+            "posts_then_one_pre": simulate([50.0], [0.0, 7.0, 30.0], p, inter, w0=0.0),
         }
         assert zero[name]["post_only"] == 0.0 and zero[name]["pre_only"] == 0.0
     out["no_partner"] = {
         "doc": "Post spikes (0, 7, 30 ms) with no pre spike, or pre spikes alone: dw = 0 exactly. "
-               "'post_then_nothing_after_pre': posts at 0, 7, 30 then one pre at 50: pure depression "
+               "'posts_then_one_pre': posts at 0, 7, 30 then one pre at 50: pure depression "
                "-(A2- + A3- * 0) * (e^{-50/tau-} + e^{-43/tau-} + e^{-20/tau-}) (all-to-all) or "
                "-A2- e^{-20/tau-} (nearest); no potentiation because no pre precedes a post.",
         "values": zero,
@@ -385,15 +385,15 @@ def section_edge_cases():
     }
     tri = {}
     for name, (pre, post, cf) in cases.items():
-        a2a = simulate(pre, post, p, "all_to_all", w0=1.0) - 1.0
+        a2a = simulate(pre, post, p, "all_to_all", w0=0.0)
         assert abs(a2a - cf) <= 1e-15, (name, a2a, cf)
         tri[name] = {"pre_ms": pre, "post_ms": post, "dw_all_to_all": a2a, "dw_closed_form": cf,
-                     "dw_nearest_same_params": simulate(pre, post, p, "nearest", w0=1.0) - 1.0}
+                     "dw_nearest_same_params": simulate(pre, post, p, "nearest", w0=0.0)}
     out["triplets"] = {
         "doc": "Three-spike protocols (times in ms), triplet rule with the FULL all-to-all visual-cortex "
                "parameters. dw_closed_form written by hand from the rule (asserted equal to the "
-               "event-driven value to 1e-15). With one spike of one kind the nearest-spike and "
-               "all-to-all schemes coincide, so dw_nearest_same_params (same amplitudes, traces set to "
+               "event-driven value to 1e-15). In these cases no event is preceded by more than one "
+               "spike of either kind, so the nearest-spike and all-to-all schemes coincide, so dw_nearest_same_params (same amplitudes, traces set to "
                "1) equals dw_all_to_all here; it tests the reset-to-1 code path only. "
                "'pre0_post0_coincident': pre and post at the same time, pre first -> dw = A2+ "
                "(r1 = 1 at the post, o1 = 0 at the pre).",
@@ -460,7 +460,7 @@ def main():
                 "examples/stdp_triplet.py @05f3a9e0 ('Sjostrom visual cortex min-triplet params').",
             "triplet_nearest_minimal_visual": "NOT included: no source found to verify it.",
             "sjostrom_2001_data": "Sjostrom, Turrigiano & Nelson (2001) Neuron 32:1149, as replotted by "
-                "P&G 2006 Fig. 6; numbers from github SpiNNakerManchester/sPyNNaker "
+                "P&G 2006 (frequency-dependence figure); numbers from github SpiNNakerManchester/sPyNNaker "
                 "examples/stdp_triplet.py @05f3a9e0 (data_w, data_e), not checked against the paper's "
                 "figure.",
             "nest_note": "The NESTML stdp_triplet model documents defaults A2_plus 7.5e-10, A3_plus 9.3e-3, "
