@@ -12,6 +12,8 @@ macro_rules! say {
 mod neuron;
 mod output;
 mod plot;
+#[allow(dead_code)] // wired into `train` by the lead
+mod plot_learning;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};

@@ -10,7 +10,7 @@ use std::sync::Once;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../assets/DejaVuSans.ttf");
         // Registration only fails for a corrupt font, which is bundled and tested.
@@ -18,7 +18,7 @@ fn register_font() {
     });
 }
 
-const COLOURS: [RGBColor; 6] = [
+pub(crate) const COLOURS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -30,7 +30,7 @@ const COLOURS: [RGBColor; 6] = [
 /// At most this many neurons per population appear in the raster.
 const RASTER_ROWS: usize = 250;
 
-fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("{e}")
 }
 
