@@ -43,6 +43,10 @@ fn stdp(pairing: Pairing, dependence: WeightDependence) -> Plasticity {
 /// `pre[i]` and postsynaptic spikes at `post[i]` (ms, emission of the
 /// teacher). Returns the final weights of the pairs.
 fn pairing_run(rule: Plasticity, pre: &[Vec<f64>], post: &[Vec<f64>], duration_ms: f64) -> Vec<f32> {
+    pairing_run_from(rule, pre, post, duration_ms, W0)
+}
+
+fn pairing_run_from(rule: Plasticity, pre: &[Vec<f64>], post: &[Vec<f64>], duration_ms: f64, w0: f64) -> Vec<f32> {
     let n = pre.len();
     let spikes = |trains: &[Vec<f64>]| -> Vec<(u32, f64)> {
         trains
@@ -59,7 +63,7 @@ fn pairing_run(rule: Plasticity, pre: &[Vec<f64>], post: &[Vec<f64>], duration_m
         .spike_times("pre", n, spikes(pre))
         .spike_times("teacher", n, spikes(post))
         .lif("post", neuron)
-        .project("plastic", "pre", "post", Connector::OneToOne, W0, DT)
+        .project("plastic", "pre", "post", Connector::OneToOne, w0, DT)
         .project("teach", "teacher", "post", Connector::OneToOne, 100.0, DT)
         .plasticity("plastic", rule);
     validate(&net).expect("valid");
@@ -282,4 +286,118 @@ fn adaptive_threshold_rises_per_spike_and_freezes_when_learning_is_off() {
     let frozen = sim.state("n", "theta")[0];
     sim.run_steps(5000).unwrap();
     assert_eq!(sim.state("n", "theta")[0], frozen);
+}
+
+/// The frequency dependence of Sjostrom et al. (2001) as Pfister & Gerstner
+/// (2006) explain it: 60 pairings at +-10 ms and 0.1-50 Hz, against the
+/// event-driven reference (bench/reference/stdp_reference.py, exact to
+/// 1e-15 against closed-form sums) for the pair and triplet rules, then the
+/// triplet rule's fit against the data.
+#[test]
+fn pairing_frequency_dependence_matches_the_reference_and_sjostrom_data() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/reference/stdp_reference.json");
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let protocols = &reference["b_protocols"];
+    let rates: Vec<f64> = serde_json::from_value(protocols["rho_hz"].clone()).unwrap();
+    let numbers = |v: &serde_json::Value| -> Vec<f64> { serde_json::from_value(v.clone()).unwrap() };
+    // One pair per (rate, +-10 ms); 60 pairings at 0.1 Hz take 590 s.
+    let mut pre = Vec::new();
+    let mut post = Vec::new();
+    for lag in [10.0, -10.0] {
+        for &rate in &rates {
+            let period = 1000.0 / rate;
+            let start = 20.0;
+            pre.push((0..60).map(|k| start + k as f64 * period).collect::<Vec<_>>());
+            post.push((0..60).map(|k| start + k as f64 * period + lag).collect::<Vec<_>>());
+        }
+    }
+    let duration = 20.0 + 59.0 * 1000.0 / rates[0] + 40.0;
+    let w0 = 5.0;
+    let mut triplet_dw = Vec::new();
+    let rules = [
+        ("pair_all_to_all", stdp_pg(Pairing::All)),
+        ("pair_nearest", stdp_pg(Pairing::Nearest)),
+        ("triplet_all_to_all_full_visual", triplet_visual(Pairing::All)),
+        ("triplet_nearest_full_visual", triplet_visual(Pairing::Nearest)),
+    ];
+    // Four independent 6-million-step runs, side by side.
+    let weights: Vec<Vec<f32>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = rules
+            .iter()
+            .map(|(_, rule)| {
+                let (pre, post) = (&pre, &post);
+                scope.spawn(move || pairing_run_from(rule.clone(), pre, post, duration, w0))
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for ((name, _), w) in rules.iter().zip(weights) {
+        let name = *name;
+        let expected = &protocols["rules"][name];
+        let want: Vec<f64> = numbers(&expected["dt_plus10"]["dw"])
+            .into_iter()
+            .chain(numbers(&expected["dt_minus10"]["dw"]))
+            .collect();
+        for (i, (w, want)) in w.iter().zip(&want).enumerate() {
+            let dw = *w as f64 - w0;
+            // 30 Hz pairings fall off the 0.1 ms grid (rounding ~1e-5); f32
+            // weights near 5 carry ~5e-7 per update.
+            assert!(
+                (dw - want).abs() < 2e-4,
+                "{name}, {} Hz, {} ms: dw {dw:.5} vs reference {want:.5}",
+                rates[i % rates.len()],
+                if i < rates.len() { "+10" } else { "-10" }
+            );
+        }
+        if name == "triplet_all_to_all_full_visual" {
+            triplet_dw = w.iter().map(|w| *w as f64 - w0).collect();
+        }
+    }
+    // Pfister & Gerstner's fit: within two standard errors of every data point.
+    let data = &reference["sjostrom_2001"];
+    let data_rates = numbers(&data["rho_hz"]);
+    for (offset, key) in [(0, "dt_plus10"), (rates.len(), "dt_minus10")] {
+        let (mean, sem) = (numbers(&data[key]["mean"]), numbers(&data[key]["sem"]));
+        for (k, rate) in data_rates.iter().enumerate() {
+            let i = offset + rates.iter().position(|r| r == rate).unwrap();
+            assert!(
+                (triplet_dw[i] - mean[k]).abs() < 2.0 * sem[k],
+                "{key} at {rate} Hz: triplet {:.3}, data {} +- {}",
+                triplet_dw[i],
+                mean[k],
+                sem[k]
+            );
+        }
+    }
+    // The signature: at 50 Hz both orders potentiate; at 0.1 Hz post-pre depresses.
+    assert!(triplet_dw[rates.len() - 1] > 0.3 && triplet_dw[2 * rates.len() - 1] > 0.3);
+    assert!(triplet_dw[rates.len()] < -0.2);
+}
+
+fn stdp_pg(pairing: Pairing) -> Plasticity {
+    Plasticity::Stdp(Stdp {
+        a_plus: 0.01,
+        a_minus: 0.0105,
+        tau_plus_ms: 16.8,
+        tau_minus_ms: 33.7,
+        pairing,
+        weight_dependence: WeightDependence::Additive,
+        bounds: bounds(0.0, 10.0),
+    })
+}
+
+fn triplet_visual(pairing: Pairing) -> Plasticity {
+    let all = pairing == Pairing::All;
+    Plasticity::Triplet(Triplet {
+        a2_plus: if all { 5e-10 } else { 8.8e-11 },
+        a3_plus: if all { 6.2e-3 } else { 5.3e-2 },
+        a2_minus: if all { 7e-3 } else { 6.6e-3 },
+        a3_minus: if all { 2.3e-4 } else { 3.1e-3 },
+        tau_plus_ms: 16.8,
+        tau_minus_ms: 33.7,
+        tau_x_ms: if all { 101.0 } else { 714.0 },
+        tau_y_ms: if all { 125.0 } else { 40.0 },
+        pairing,
+        bounds: bounds(0.0, 10.0),
+    })
 }
