@@ -12,8 +12,8 @@ macro_rules! say {
 mod neuron;
 mod output;
 mod plot;
-#[allow(dead_code)] // wired into `train` by the lead
 mod plot_learning;
+mod train;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -87,6 +87,23 @@ enum Command {
         /// The whole catalogue as Markdown (docs/models.md).
         #[arg(long)]
         markdown: bool,
+    },
+    /// Train an experiment's network as its `[training]` table says (e.g.
+    /// Diehl & Cook's unsupervised STDP on MNIST), label and test it; writes
+    /// summary.json, the trained network, receptive_fields.png,
+    /// confusion.png, accuracy.png and report.html. An interrupted training
+    /// resumes from its last checkpoint in the output folder.
+    Train {
+        experiment: PathBuf,
+        #[arg(long, default_value = "out/train")]
+        out: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Start over, ignoring a checkpoint in the output folder.
+        #[arg(long)]
+        fresh: bool,
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Check an experiment without running it.
     Check {
@@ -167,6 +184,19 @@ fn real_main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Train {
+            experiment,
+            out,
+            overrides,
+            fresh,
+            no_plots,
+        } => train::run(&train::Request {
+            experiment: &experiment,
+            out: &out,
+            overrides: &overrides,
+            fresh,
+            plots: !no_plots,
+        }),
         Command::Check { experiment, overrides } => {
             let network = experiment::load(&experiment, &overrides)?;
             let neurons: usize = network.populations.values().map(|p| network.scaled_size(p)).sum();

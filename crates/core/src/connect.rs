@@ -249,9 +249,16 @@ fn build_chunk(ctx: &BuildContext, chunk: usize, range: ChunkRange) -> ChunkRows
     let mut rng = stream(ctx.seed, Purpose::Connectivity, ctx.index, chunk);
     let mut rows = match &ctx.projection.connect {
         Connector::FixedProbability { p, allow_autapses } => {
-            fixed_probability(ctx, range, p / ctx.scale, *allow_autapses, &mut rng)
+            let skip_same = !allow_autapses && ctx.same_population;
+            fixed_probability(ctx, range, p / ctx.scale, skip_same, &mut rng)
         }
-        Connector::AllToAll { allow_autapses } => fixed_probability(ctx, range, 1.0, *allow_autapses, &mut rng),
+        Connector::AllToAll {
+            allow_autapses,
+            except_same_index,
+        } => {
+            let skip_same = (!allow_autapses && ctx.same_population) || *except_same_index;
+            fixed_probability(ctx, range, 1.0, skip_same, &mut rng)
+        }
         Connector::FixedIndegree {
             k,
             allow_autapses,
@@ -289,7 +296,8 @@ fn build_chunk(ctx: &BuildContext, chunk: usize, range: ChunkRange) -> ChunkRows
 
 /// Bernoulli(p) for every (pre, post) pair, by geometric skipping: the cost is
 /// one draw per synapse plus one per row.
-fn fixed_probability(ctx: &BuildContext, range: ChunkRange, p: f64, autapses: bool, rng: &mut Stream) -> ChunkRows {
+/// `skip_same`: no synapse from neuron i to neuron i.
+fn fixed_probability(ctx: &BuildContext, range: ChunkRange, p: f64, skip_same: bool, rng: &mut Stream) -> ChunkRows {
     let mut row_start = Vec::with_capacity(ctx.n_pre + 1);
     let expected = (ctx.n_pre as f64 * range.len as f64 * p * 1.05) as usize + 16;
     let mut targets: Vec<u16> = Vec::with_capacity(expected);
@@ -308,7 +316,7 @@ fn fixed_probability(ctx: &BuildContext, range: ChunkRange, p: f64, autapses: bo
                 targets.push(j as u16);
             }
         }
-        if !autapses && ctx.same_population && pre >= range.start && pre < range.start + range.len {
+        if skip_same && pre >= range.start && pre < range.start + range.len {
             let begin = *row_start.last().unwrap() as usize;
             let local = (pre - range.start) as u16;
             if let Some(at) = targets[begin..].iter().position(|&t| t == local) {
@@ -478,7 +486,10 @@ mod tests {
         let t = build(&ctx(&p, 1000, 1000));
         assert_eq!(t.synapses(), 1000);
         assert!(t.out_degree.iter().all(|&d| d == 1));
-        let p = projection(Connector::AllToAll { allow_autapses: false });
+        let p = projection(Connector::AllToAll {
+            allow_autapses: false,
+            except_same_index: false,
+        });
         let t = build(&ctx(&p, 700, 700));
         assert_eq!(t.synapses(), 700 * 699);
     }

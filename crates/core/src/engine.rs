@@ -930,6 +930,16 @@ impl Simulation {
         self.plastic_index[i].ok_or_else(|| format!("projection `{projection}` is not plastic"))
     }
 
+    /// Restarts every random stream (Poisson inputs, noise) from `seed`, so
+    /// that what follows depends only on the state and `seed` (training
+    /// reseeds per image, which makes a resumed run identical to an
+    /// uninterrupted one).
+    pub fn reseed(&mut self, seed: u64) {
+        for chunk in &mut self.chunks {
+            chunk.rng = stream(seed, Purpose::Noise, chunk.population, chunk.index);
+        }
+    }
+
     /// Turns learning on or off: plastic weights and adaptive thresholds
     /// change only while it is on (the default).
     pub fn set_learning(&mut self, on: bool) {

@@ -873,7 +873,17 @@ pub fn check_schema(root: &toml_edit::Table) -> Result<(), ModelError> {
         path: String::new(),
         like: root,
     };
-    root.only(&["simulation", "network", "populations", "projections", "monitors"], "")?;
+    root.only(
+        &[
+            "simulation",
+            "network",
+            "populations",
+            "projections",
+            "monitors",
+            "training",
+        ],
+        "",
+    )?;
 
     let simulation = root.need("simulation")?.table()?;
     simulation.only(&["dt_ms", "duration_ms", "seed", "precision"], "")?;
@@ -1069,8 +1079,8 @@ fn check_projection(p: &Table) -> Checked {
         }
         "one_to_one" => connect.only(&["rule"], &context)?,
         "all_to_all" => {
-            connect.only(&["rule", "allow_autapses"], &context)?;
-            connect.booleans(&["allow_autapses"])?;
+            connect.only(&["rule", "allow_autapses", "except_same_index"], &context)?;
+            connect.booleans(&["allow_autapses", "except_same_index"])?;
         }
         _ => {
             connect.only(&["rule", "synapses"], &context)?;

@@ -23,6 +23,10 @@ pub struct Network {
     pub projections: IndexMap<String, Projection>,
     #[serde(default)]
     pub monitors: Monitors,
+    /// How `cognitron train` trains the network (read by `cognitron-learn`;
+    /// the engine ignores it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -589,6 +593,11 @@ pub enum Connector {
     AllToAll {
         #[serde(default = "yes")]
         allow_autapses: bool,
+        /// No synapse from neuron i to neuron i of the target population
+        /// (Diehl & Cook's inhibition of every excitatory neuron but the one
+        /// that drives it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        except_same_index: bool,
     },
     /// Explicit synapses: `synapses = [[pre, post, weight, delay_ms], ...]`.
     Explicit {
@@ -664,6 +673,7 @@ impl Network {
             populations: IndexMap::new(),
             projections: IndexMap::new(),
             monitors: Monitors::default(),
+            training: None,
         }
     }
 

@@ -136,8 +136,11 @@ fn describe_connector(connect: &Connector) -> String {
             "{{ rule = \"fixed_indegree\", k = {k}, allow_autapses = {allow_autapses}, allow_multapses = {allow_multapses} }}"
         ),
         Connector::OneToOne => "{ rule = \"one_to_one\" }".into(),
-        Connector::AllToAll { allow_autapses } => {
-            format!("{{ rule = \"all_to_all\", allow_autapses = {allow_autapses} }}")
+        Connector::AllToAll {
+            allow_autapses,
+            except_same_index,
+        } => {
+            format!("{{ rule = \"all_to_all\", allow_autapses = {allow_autapses}, except_same_index = {except_same_index} }}")
         }
         Connector::Explicit { synapses } => {
             format!("{{ rule = \"explicit\", synapses = [{} entries] }}", synapses.len())

@@ -541,7 +541,10 @@ fn extreme_input_never_gives_inf_or_nan() {
         "k",
         "kick",
         "n",
-        cognitron_core::model::Connector::AllToAll { allow_autapses: true },
+        cognitron_core::model::Connector::AllToAll {
+            allow_autapses: true,
+            except_same_index: false,
+        },
         1e4,
         0.1,
     );

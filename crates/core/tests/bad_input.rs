@@ -839,7 +839,10 @@ fn non_finite_state_from_the_builder() {
             "in",
             "input",
             "exc",
-            Connector::AllToAll { allow_autapses: true },
+            Connector::AllToAll {
+                allow_autapses: true,
+                except_same_index: false,
+            },
             10.0,
             0.1,
         );

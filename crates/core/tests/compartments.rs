@@ -172,7 +172,10 @@ fn epsp_network(sites: &[f64], weight_ns: f64, duration_ms: f64) -> Network {
                 &format!("in{k}"),
                 "input",
                 &name,
-                Connector::AllToAll { allow_autapses: true },
+                Connector::AllToAll {
+                    allow_autapses: true,
+                    except_same_index: false,
+                },
                 weight_ns,
                 0.1,
             )

@@ -298,7 +298,10 @@ fn assorted_model() -> Network {
             "cur_cond",
             "cur",
             "cond",
-            Connector::AllToAll { allow_autapses: true },
+            Connector::AllToAll {
+                allow_autapses: true,
+                except_same_index: false,
+            },
             0.05,
             0.1,
         )

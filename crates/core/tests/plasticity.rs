@@ -231,7 +231,10 @@ fn normalisation_sets_each_neurons_incoming_sum() {
             "plastic",
             "pre",
             "post",
-            Connector::AllToAll { allow_autapses: true },
+            Connector::AllToAll {
+                allow_autapses: true,
+                except_same_index: false,
+            },
             0.5,
             DT,
         )
