@@ -46,12 +46,16 @@ pub fn run(request: &Request) -> Result<()> {
         .progress_chars("=> "),
     );
     let mut shown = None;
+    let options = unsupervised::RunOptions {
+        resume: true,
+        crash_after: None,
+    };
     let outcome = unsupervised::train(
         &network,
         &spec,
         &data,
         out,
-        true,
+        options,
         &mut |phase, done, total, accuracy| {
             if shown != Some(phase) {
                 shown = Some(phase);
@@ -70,7 +74,9 @@ pub fn run(request: &Request) -> Result<()> {
         },
     );
     bar.finish_and_clear();
-    let outcome = outcome.with_context(|| format!("training {} stopped", path.display()))?;
+    let outcome = outcome
+        .with_context(|| format!("training {} stopped", path.display()))?
+        .expect("runs to the end without crash_after");
 
     let per_image = |s: f64, n: usize| if n > 0 { s / n as f64 } else { 0.0 };
     let summary = json!({

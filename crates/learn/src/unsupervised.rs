@@ -421,17 +421,26 @@ pub fn dataset(spec: &TrainingSpec, dir: &Path) -> Result<Split, TrainError> {
     })
 }
 
-/// Trains, labels and tests. With `resume`, continues from the checkpoint
-/// in `out` if there is one. `progress(phase, done, total, accuracy)` is
-/// called after every image.
+/// How a run starts and (for tests of interruption) stops.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Continue from the checkpoint in the output folder if there is one.
+    pub resume: bool,
+    /// Stop abruptly, as if killed, after presenting this many training
+    /// images in this process (no checkpoint is written at the stop).
+    pub crash_after: Option<usize>,
+}
+
+/// Trains, labels and tests. `progress(phase, done, total, accuracy)` is
+/// called after every image. Returns None if stopped by `crash_after`.
 pub fn train(
     network: &Network,
     spec: &TrainingSpec,
     data: &Split,
     out: &Path,
-    resume: bool,
+    options: RunOptions,
     progress: &mut dyn FnMut(Phase, usize, usize, Option<f64>),
-) -> Result<Outcome, TrainError> {
+) -> Result<Option<Outcome>, TrainError> {
     let started = Instant::now();
     let mut network = network.clone();
     // Nothing is recorded but the counts the trainer reads.
@@ -488,7 +497,7 @@ pub fn train(
     let mut wall_before = 0.0;
     let path = checkpoint_path(out);
     let mut resumed_from = None;
-    if resume && path.exists() {
+    if options.resume && path.exists() {
         let c = Checkpoint::load(&path)?;
         c.check_shape(&path, &shape)?;
         trainer
@@ -557,6 +566,12 @@ pub fn train(
     let trained_here = total - images_done;
     trainer.sim.set_learning(true);
     while images_done < total {
+        if options
+            .crash_after
+            .is_some_and(|n| images_done - (total - trained_here) >= n)
+        {
+            return Ok(None);
+        }
         let i = images_done % n_train;
         let label_of = data.train.label(i);
         let counts = trainer.present(data.train.image(i), 0, images_done, true)?;
@@ -675,7 +690,7 @@ pub fn train(
             0.0
         }
     };
-    Ok(Outcome {
+    Ok(Some(Outcome {
         train_images: n_train,
         test_images: n_test,
         epochs: spec.epochs,
@@ -696,7 +711,7 @@ pub fn train(
         repeats: trainer.repeats,
         synapse_bytes: trainer.sim.synapse_memory().1,
         wall_s: wall_before + started.elapsed().as_secs_f64(),
-    })
+    }))
 }
 
 #[cfg(test)]
