@@ -404,3 +404,43 @@ fn triplet_visual(pairing: Pairing) -> Plasticity {
         bounds: bounds(0.0, 10.0),
     })
 }
+
+/// Diehl & Cook's rule (their eq. 3): at a postsynaptic spike,
+/// dw = eta_post (x_pre - x_tar) (w_max - w)^mu: inputs that fired recently
+/// (trace above x_tar) grow, the others shrink.
+#[test]
+fn diehl_cook_rule_moves_weights_by_the_presynaptic_trace_minus_its_target() {
+    use cognitron_core::plasticity::DiehlCook;
+    let rule = Plasticity::DiehlCook(DiehlCook {
+        eta_post: 0.05,
+        eta_pre: 0.0,
+        x_tar: 0.4,
+        mu: 2.0,
+        tau_pre_ms: 20.0,
+        tau_post_ms: 20.0,
+        pairing: Pairing::Nearest,
+        bounds: bounds(0.0, 1.0),
+    });
+    // Pair 0: pre 5 ms before post (trace 0.78 > 0.4): potentiation.
+    // Pair 1: pre 40 ms before post (trace 0.14 < 0.4): depression.
+    // Pair 2: no presynaptic spike at all: trace 0, depression by x_tar.
+    let w = pairing_run(
+        rule,
+        &[vec![100.0], vec![100.0], vec![]],
+        &[vec![105.0], vec![140.0], vec![100.0]],
+        200.0,
+    );
+    let expected = |x: f64| W0 + 0.05 * (x - 0.4) * (1.0 - W0).powi(2);
+    for (i, x) in [(-5.0f64 / 20.0).exp(), (-40.0f64 / 20.0).exp(), 0.0]
+        .iter()
+        .enumerate()
+    {
+        assert!(
+            (w[i] as f64 - expected(*x)).abs() < 2e-7,
+            "pair {i}: {} vs {}",
+            w[i],
+            expected(*x)
+        );
+    }
+    assert!(w[0] as f64 > W0 && (w[1] as f64) < W0 && w[2] < w[1]);
+}
