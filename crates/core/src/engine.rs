@@ -167,6 +167,8 @@ struct Chunk {
     /// The plastic synapses ending in this chunk, one entry per incoming
     /// plastic projection.
     plastic: Vec<PlasticSynapses>,
+    /// This step's plastic input per neuron, excitatory and inhibitory.
+    plastic_input: [Vec<f64>; 2],
 }
 
 /// The synapses of one plastic projection that end in one chunk. The chunk
@@ -188,6 +190,8 @@ struct PlasticSynapses {
     by_post_pre: Vec<u32>,
     /// Postsynaptic traces (o1, o2) of the chunk's neurons at the current step.
     post_traces: [Vec<f64>; 2],
+    /// The neurons whose o1 is not zero: those that spiked since the last reset.
+    active: Vec<u32>,
 }
 
 impl PlasticSynapses {
@@ -219,6 +223,7 @@ impl PlasticSynapses {
             by_post_synapse,
             by_post_pre,
             post_traces: [vec![0.0; len], vec![0.0; len]],
+            active: Vec::new(),
         }
     }
 
@@ -239,20 +244,57 @@ impl PlasticSynapses {
         }
     }
 
-    /// Delivers this step's presynaptic arrivals through `add(target,
-    /// weight)`, each depressing its synapse afterwards when learning.
-    fn deliver(&mut self, shared: &PlasticProjection, learning: bool, mut add: impl FnMut(usize, f64)) {
+    /// Adds this step's presynaptic arrivals to `input` (one entry per
+    /// neuron of the chunk), then depresses their synapses when learning.
+    ///
+    /// Every rule's depression is proportional to the target's trace o1,
+    /// so only synapses onto neurons that have spiked since the last reset
+    /// (`active`) can change. When those are few (training with a reset per
+    /// image), each arrival finds their synapses by binary search in the
+    /// postsynaptic index instead of visiting its whole row; the result is
+    /// the same.
+    fn deliver(&mut self, shared: &PlasticProjection, learning: bool, input: &mut [f64]) {
         let k = &shared.kernel;
-        for &pre in shared.arrivals() {
+        let sign = shared.sign as f32;
+        let arrivals = shared.arrivals();
+        for &pre in arrivals {
             let pre = pre as usize;
             let rows = self.row_start[pre] as usize..self.row_start[pre + 1] as usize;
-            let r2_before = shared.r2_before[pre];
-            for i in rows {
-                let t = self.targets[i] as usize;
-                add(t, shared.sign * self.weights[i] as f64);
-                if learning {
-                    let post = [self.post_traces[0][t], self.post_traces[1][t]];
-                    self.weights[i] = k.on_pre(self.weights[i], post, r2_before);
+            for (&t, &w) in self.targets[rows.clone()].iter().zip(&self.weights[rows]) {
+                input[t as usize] += (sign * w) as f64;
+            }
+        }
+        if !learning || self.active.is_empty() {
+            return;
+        }
+        let row_len = self.targets.len() / (self.row_start.len() - 1).max(1);
+        let sparse = self.active.len() * 16 < row_len;
+        for &pre in arrivals {
+            let r2_before = shared.r2_before[pre as usize];
+            if sparse {
+                for &t in &self.active {
+                    let t = t as usize;
+                    let range = self.by_post_start[t] as usize..self.by_post_start[t + 1] as usize;
+                    let pres = &self.by_post_pre[range.clone()];
+                    // Several synapses from one neuron (multapses) sit side by side.
+                    let first = pres.partition_point(|&p| p < pre);
+                    for at in first..pres.len() {
+                        if pres[at] != pre {
+                            break;
+                        }
+                        let i = self.by_post_synapse[range.start + at] as usize;
+                        let post = [self.post_traces[0][t], self.post_traces[1][t]];
+                        self.weights[i] = k.on_pre(self.weights[i], post, r2_before);
+                    }
+                }
+            } else {
+                let rows = self.row_start[pre as usize] as usize..self.row_start[pre as usize + 1] as usize;
+                let (o1, o2) = (&self.post_traces[0], &self.post_traces[1]);
+                for (&t, w) in self.targets[rows.clone()].iter().zip(&mut self.weights[rows]) {
+                    let t = t as usize;
+                    if o1[t] != 0.0 {
+                        *w = k.on_pre(*w, [o1[t], o2[t]], r2_before);
+                    }
                 }
             }
         }
@@ -272,6 +314,9 @@ impl PlasticSynapses {
                     let x = [shared.pre_traces[0][pre], shared.pre_traces[1][pre]];
                     self.weights[i as usize] = k.on_post(self.weights[i as usize], x, before);
                 }
+            }
+            if before[0] == 0.0 {
+                self.active.push(j as u32);
             }
             self.post_traces[0][j] = k.bump(before[0]);
             self.post_traces[1][j] = k.bump(before[1]);
@@ -295,6 +340,7 @@ impl PlasticSynapses {
 
     fn reset(&mut self) {
         self.post_traces.iter_mut().for_each(|t| t.fill(0.0));
+        self.active.clear();
     }
 }
 
@@ -649,7 +695,7 @@ impl Simulation {
                         delayed: DelayedInput::new(slots, range.len),
                     },
                 };
-                let plastic = incoming_plastic
+                let plastic: Vec<PlasticSynapses> = incoming_plastic
                     .iter()
                     .map(|&i| {
                         let rows = std::mem::take(&mut plastic_rows[i].as_mut().expect("plastic")[ci]);
@@ -667,6 +713,11 @@ impl Simulation {
                     out: Vec::with_capacity(range.len / 8 + 8),
                     scratch: DeliveryScratch::default(),
                     fault: false,
+                    plastic_input: if plastic.is_empty() {
+                        [Vec::new(), Vec::new()]
+                    } else {
+                        [vec![0.0; range.len], vec![0.0; range.len]]
+                    },
                     plastic,
                 });
             }
@@ -1265,7 +1316,7 @@ impl Chunk {
         match (&mut self.state, &population.kernel) {
             (ChunkState::Lif(lif), Kernel::Lif(kernel)) => {
                 let (index, rng, out, scratch) = (self.index, &mut self.rng, &mut self.out, &mut self.scratch);
-                let plastic = &mut self.plastic;
+                let plastic = (&mut self.plastic[..], &mut self.plastic_input);
                 let finite = match lif {
                     LifChunk::Double(state) => {
                         step_lif(state, kernel, index, population, view, rng, out, scratch, plastic)
@@ -1284,10 +1335,15 @@ impl Chunk {
                     deliver_to_model(neurons.as_mut(), delayed, self.index, population, view);
                 }
                 delayed.release(view.step, neurons.as_mut());
-                for syn in self.plastic.iter_mut() {
-                    let shared = &view.plastic[syn.projection];
-                    syn.begin_step(&shared.kernel);
-                    syn.deliver(shared, view.learning, |t, w| neurons.add_input(shared.exc, t, w));
+                if deliver_plastic(&mut self.plastic, &mut self.plastic_input, view) {
+                    for (k, exc) in [(0, true), (1, false)] {
+                        for (j, x) in self.plastic_input[k].iter_mut().enumerate() {
+                            if *x != 0.0 {
+                                neurons.add_input(exc, j, *x);
+                                *x = 0.0;
+                            }
+                        }
+                    }
                 }
                 self.fault = !neurons.update(view.step, &mut self.rng, &mut self.out);
                 potentiate(&mut self.plastic, view, &self.out);
@@ -1363,21 +1419,40 @@ fn step_lif<R: Real>(
     rng: &mut Stream,
     out: &mut Vec<u32>,
     scratch: &mut DeliveryScratch,
-    plastic: &mut [PlasticSynapses],
+    (plastic, plastic_input): (&mut [PlasticSynapses], &mut [Vec<f64>; 2]),
 ) -> bool {
     state.begin_step(kernel, view.step);
     let delta = kernel.synapse == SynapseModel::Delta;
     if view.step > 0 {
         deliver(state, delta, chunk_index, population, view, scratch);
     }
+    if deliver_plastic(plastic, plastic_input, view) {
+        for (k, exc) in [(0, true), (1, false)] {
+            for (j, x) in plastic_input[k].iter_mut().enumerate() {
+                if *x != 0.0 {
+                    state.add_input(delta, exc, j, R::from_f64(*x), view.step);
+                    *x = 0.0;
+                }
+            }
+        }
+    }
+    state.update(kernel, view.step, rng, out)
+}
+
+/// Decays the plastic synapses' postsynaptic traces and sums their
+/// arrivals into `input` (excitatory, inhibitory); true if any arrived.
+fn deliver_plastic(plastic: &mut [PlasticSynapses], input: &mut [Vec<f64>; 2], view: &StepView) -> bool {
+    let mut any = false;
     for syn in plastic.iter_mut() {
         let shared = &view.plastic[syn.projection];
         syn.begin_step(&shared.kernel);
-        syn.deliver(shared, view.learning, |t, w| {
-            state.add_input(delta, shared.exc, t, R::from_f64(w), view.step)
-        });
+        if !shared.arrivals().is_empty() {
+            any = true;
+            let receptor = if shared.exc { 0 } else { 1 };
+            syn.deliver(shared, view.learning, &mut input[receptor]);
+        }
     }
-    state.update(kernel, view.step, rng, out)
+    any
 }
 
 /// Potentiates the plastic synapses onto the neurons that spiked in this
