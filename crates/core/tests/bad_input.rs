@@ -863,3 +863,124 @@ fn non_finite_state_from_the_builder() {
         Ok(_) => panic!("an infinite bias ran to the end"),
     }
 }
+
+/// A plastic version of BASE's exc_inh projection.
+const PLASTIC: &str = "[projections.exc_inh]
+from = \"exc\"
+to = \"inh\"
+connect = { rule = \"fixed_probability\", p = 0.02 }
+weight = 16.2           # pA
+delay_ms = 0.1
+plasticity = { rule = \"stdp\", a_plus = 0.01, a_minus = 0.012, tau_plus_ms = 20.0, w_max = 30.0 }
+";
+
+fn plastic_base() -> String {
+    let start = BASE.find("[projections.exc_inh]").unwrap();
+    let end = BASE.find("[projections.inh_exc]").unwrap();
+    // Excitatory neurons driven harder, so that both sides of the plastic
+    // projection fire within the run.
+    let base = BASE.replacen("e_l_mv = -49.0", "e_l_mv = -40.0", 1);
+    format!("{}{}\n{}", &base[..start], PLASTIC, &base[end..])
+}
+
+fn refuse_plastic(name: &str, old: &str, new: &str, field: &str, value: &str) -> ModelError {
+    let text = edit(&plastic_base(), old, new);
+    let (err, file) = refuse(name, &text, &[]);
+    assert_eq!(err.file.as_deref(), Some(file.as_str()));
+    assert_eq!(err.field, field, "{err}");
+    assert_eq!(err.value, value, "{err}");
+    assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
+    err
+}
+
+#[test]
+fn plastic_base_is_valid_and_learns() {
+    let network = experiment::parse(&plastic_base(), &[]).expect("valid");
+    let mut sim = Simulation::build(&network);
+    let before = sim.plastic_synapses("exc_inh").unwrap().weights;
+    sim.run_steps(1000).unwrap();
+    let after = sim.plastic_synapses("exc_inh").unwrap().weights;
+    assert_eq!(before.len(), after.len());
+    let spikes = (sim.spike_counts("exc").unwrap(), sim.spike_counts("inh").unwrap());
+    assert!(
+        before.iter().zip(&after).any(|(a, b)| a != b),
+        "no weight changed; spikes {:?} {:?} of {} synapses",
+        spikes.0.iter().sum::<u32>(),
+        spikes.1.iter().sum::<u32>(),
+        before.len()
+    );
+}
+
+#[test]
+fn plasticity_parameters_out_of_range_are_refused() {
+    refuse_plastic(
+        "plastic_tau",
+        "tau_plus_ms = 20.0",
+        "tau_plus_ms = -20.0",
+        "projections.exc_inh.plasticity.tau_plus_ms",
+        "-20",
+    );
+    let e = refuse_plastic(
+        "plastic_bounds",
+        "w_max = 30.0",
+        "w_max = 30.0, w_min = 40.0",
+        "projections.exc_inh.plasticity.w_min",
+        "40",
+    );
+    assert!(e.reason.contains("w_max"), "{e}");
+    refuse_plastic(
+        "plastic_amplitude",
+        "a_minus = 0.012",
+        "a_minus = -0.012",
+        "projections.exc_inh.plasticity.a_minus",
+        "-0.012",
+    );
+    let e = refuse_plastic(
+        "plastic_start",
+        "weight = 16.2           # pA",
+        "weight = 45.0",
+        "projections.exc_inh.weight",
+        "45",
+    );
+    assert!(e.reason.contains("[w_min, w_max]"), "{e}");
+    let e = refuse_plastic(
+        "plastic_delays",
+        "delay_ms = 0.1\nplasticity",
+        "delay_ms = { uniform = [0.1, 2.0] }\nplasticity",
+        "projections.exc_inh.delay_ms",
+        "{ uniform = [0.1, 2.0] }",
+    );
+    assert!(e.reason.contains("one delay"), "{e}");
+}
+
+#[test]
+fn unknown_plasticity_rule_or_field_is_refused() {
+    let e = refuse_plastic(
+        "plastic_rule",
+        "rule = \"stdp\"",
+        "rule = \"hebb\"",
+        "projections.exc_inh.plasticity.rule",
+        "\"hebb\"",
+    );
+    assert!(e.reason.contains("triplet"), "{e}");
+    let e = refuse_plastic(
+        "plastic_field",
+        "a_plus = 0.01",
+        "a_plus = 0.01, tau_x_ms = 5.0",
+        "projections.exc_inh.plasticity.tau_x_ms",
+        "5.0",
+    );
+    assert!(e.reason.contains("stdp"), "{e}");
+}
+
+#[test]
+fn winner_take_all_needs_one_chunk() {
+    let text = edit(
+        &edit(BASE, "n = 80", "n = 5000"),
+        "v_init_mv",
+        "wta = \"hard\"\nv_init_mv",
+    );
+    let (err, _) = refuse("wta_big", &text, &[]);
+    assert_eq!(err.field, "populations.exc.wta", "{err}");
+    assert!(err.reason.contains("one chunk"), "{err}");
+}
