@@ -172,7 +172,33 @@ pub fn markdown() -> String {
             );
         }
     }
+    out += "\n# Plasticity rules\n\nA projection learns with `[projections.NAME.plasticity]`, \
+            `rule = ` one of these. Plastic weights are magnitudes within [w_min, w_max]; the receptor sets \
+            excitation or inhibition. See `crates/core/src/plasticity.rs` for the timing conventions.\n";
+    for rule in crate::plasticity::RULES {
+        out += &format!("\n## `{rule}`\n\n{}\n\n", rule_description(rule));
+        out += "| field | required | kind | meaning |\n|---|---|---|---|\n";
+        for f in crate::plasticity::rule_fields(rule).unwrap_or_default() {
+            out += &format!(
+                "| `{}` | {} | {} | {} |\n",
+                f.name,
+                if f.required { "yes" } else { "" },
+                kind(f.kind),
+                f.doc.replace('|', "\\|")
+            );
+        }
+    }
     out
+}
+
+/// One paragraph per plasticity rule.
+pub fn rule_description(rule: &str) -> &'static str {
+    match rule {
+        "stdp" => "Pair-based STDP (Bi & Poo 1998; Song, Miller & Abbott 2000): a pair at dt = t_post - t_pre changes w by a_plus exp(-dt/tau_plus) (dt >= 0) or -a_minus exp(dt/tau_minus) (dt < 0); all-to-all or nearest-spike pairing; additive (clipped) or multiplicative (soft-bound) weight dependence.",
+        "triplet" => "Triplet STDP (Pfister & Gerstner 2006): pair terms plus a potentiation that grows with the postsynaptic rate (o2) and a depression with the presynaptic one (r2); defaults are their visual-cortex all-to-all fit (full model, Table 4), which reproduces the frequency dependence of Sjostrom et al. (2001).",
+        "diehl_cook" => "Diehl & Cook (2015), eq. 3: at a postsynaptic spike dw = eta_post (x_pre - x_tar)(w_max - w)^mu, so inputs that did not fire recently weaken; optional depression eta_pre x_post at presynaptic spikes.",
+        _ => "",
+    }
 }
 
 #[cfg(test)]

@@ -74,8 +74,8 @@ pub struct Stdp {
     pub bounds: Bounds,
 }
 
-/// Triplet STDP, the minimal model of Pfister & Gerstner (2006). Defaults:
-/// their visual-cortex fit (Table 4, all-to-all): A2+ = 5e-10, A3+ = 6.2e-3,
+/// Triplet STDP (Pfister & Gerstner 2006). Defaults:
+/// their visual-cortex fit (Table 4, full model, all-to-all): A2+ = 5e-10, A3+ = 6.2e-3,
 /// A2- = 7e-3, A3- = 2.3e-4, tau+ = 16.8, tau- = 33.7, tau_x = 101,
 /// tau_y = 125 ms. With `pairing = "nearest"` their nearest-spike fit is
 /// A2+ = 8.8e-11, A3+ = 5.3e-2, A2- = 6.6e-3, A3- = 3.1e-3, tau_x = 714,
