@@ -411,3 +411,74 @@ fn neuron_shows_the_f_i_curve_of_a_model() {
     assert!(stdout.contains("first current that fires: 0"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `cognitron train` end to end on a short Diehl & Cook run: the summary,
+/// the trained network, the pictures and the report; a second run resumes
+/// from the finished checkpoint (nothing left to train) with the same
+/// accuracy; a missing dataset is refused with its path.
+#[test]
+fn train_writes_summary_network_and_pictures_and_resumes() {
+    let out = temp_dir("train");
+    let out_s = out.to_str().unwrap();
+    let args = [
+        "train",
+        "experiments/diehl_cook_100.toml",
+        "--out",
+        out_s,
+        "--set",
+        "populations.exc.n=40",
+        "--set",
+        "populations.inh.n=40",
+        "--set",
+        "training.train_images=300",
+        "--set",
+        "training.test_images=200",
+        "--set",
+        "training.label_images=300",
+        "--set",
+        "training.window=100",
+        "--set",
+        "training.checkpoint_every=100",
+    ];
+    let stdout = succeed(&args);
+    assert!(stdout.contains("test accuracy"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let accuracy = summary["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 30.0 && accuracy <= 100.0, "{accuracy}");
+    assert_eq!(summary["train_images"], 300);
+    assert_eq!(summary["epochs"], 1);
+    assert!(summary["wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["training_curve"].as_array().unwrap().len(), 2);
+    for file in [
+        "trained.ckpt",
+        "checkpoint.ckpt",
+        "assignments.json",
+        "receptive_fields.png",
+        "confusion.png",
+        "accuracy.png",
+        "report.html",
+        "experiment.toml",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let png = std::fs::read(out.join("receptive_fields.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // Run again: resumes from the checkpoint of the finished training.
+    let stdout = succeed(&args);
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(again["trained_in_this_run"], 0, "{stdout}");
+    assert_eq!(again["test_accuracy"], summary["test_accuracy"]);
+    // No dataset: a clear error naming the path.
+    let output = Command::new(BIN)
+        .args(&args)
+        .env("COGNITRON_DATA", out.join("nowhere"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nowhere") && stderr.contains("mnist-10k"), "{stderr}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
