@@ -278,10 +278,8 @@ impl PlasticSynapses {
                     let pres = &self.by_post_pre[range.clone()];
                     // Several synapses from one neuron (multapses) sit side by side.
                     let first = pres.partition_point(|&p| p < pre);
-                    for at in first..pres.len() {
-                        if pres[at] != pre {
-                            break;
-                        }
+                    let same = pres[first..].iter().take_while(|&&p| p == pre).count();
+                    for at in first..first + same {
                         let i = self.by_post_synapse[range.start + at] as usize;
                         let post = [self.post_traces[0][t], self.post_traces[1][t]];
                         self.weights[i] = k.on_pre(self.weights[i], post, r2_before);
