@@ -472,7 +472,7 @@ fn train_writes_summary_network_and_pictures_and_resumes() {
     assert_eq!(again["test_accuracy"], summary["test_accuracy"]);
     // No dataset: a clear error naming the path.
     let output = Command::new(BIN)
-        .args(&args)
+        .args(args)
         .env("COGNITRON_DATA", out.join("nowhere"))
         .current_dir(root())
         .output()
