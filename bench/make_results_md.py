@@ -86,7 +86,8 @@ def render(doc, json_path):
     L.append("")
     L.append("Companion tables, each with its own command: `bench/RESULTS-neurons.md` (neuron updates per "
              "second per core, model by model), `bench/RESULTS-coba_hh.md` (the COBA-HH network, benchmark 3, "
-             "at N = 4,000) and `bench/RESULTS-nest.md` (NEST 3.10.0 at N = 4,000).")
+             "at N = 4,000), `bench/RESULTS-nest.md` (NEST 3.10.0 at N = 4,000) and `bench/RESULTS-learning.md` "
+             "(Diehl & Cook STDP learning against BindsNET: time per image and accuracy).")
     L.append("")
     L.append("## All runs")
     L.append("")
