@@ -5,10 +5,14 @@ use crate::error::ModelError;
 use crate::model::*;
 use crate::neuron::SynapseParams;
 
-/// Bytes the engine stores per static synapse, for the memory estimate:
-/// a 16-bit target index, plus 4 for a per-synapse weight, plus 2 for a
-/// per-synapse delay.
+/// Bytes the engine stores per synapse, for the memory estimate: a 16-bit
+/// target index, plus 4 for a per-synapse weight, plus 2 for a per-synapse
+/// delay; a plastic synapse has its own weight and 8 bytes of
+/// postsynaptic index.
 pub fn bytes_per_synapse(projection: &Projection) -> f64 {
+    if projection.plasticity.is_some() {
+        return 14.0;
+    }
     let mut bytes = 2.0;
     let explicit = matches!(projection.connect, Connector::Explicit { .. });
     if explicit || !matches!(projection.weight, Weight::Value(_)) {
@@ -140,7 +144,8 @@ fn describe_connector(connect: &Connector) -> String {
             allow_autapses,
             except_same_index,
         } => {
-            format!("{{ rule = \"all_to_all\", allow_autapses = {allow_autapses}, except_same_index = {except_same_index} }}")
+            let except = if *except_same_index { ", except_same_index = true" } else { "" };
+            format!("{{ rule = \"all_to_all\", allow_autapses = {allow_autapses}{except} }}")
         }
         Connector::Explicit { synapses } => {
             format!("{{ rule = \"explicit\", synapses = [{} entries] }}", synapses.len())
