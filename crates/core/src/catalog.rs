@@ -61,8 +61,13 @@ pub const LIF_FIELDS: &[FieldSpec] = &[
     ),
     FieldSpec::optional(
         "wta",
-        FieldKind::Choice(&["hard"]),
-        "winner-take-all: hard = at most one spike per step (BindsNET one_spike); population of at most 2048",
+        FieldKind::Choice(&["hard", "soft"]),
+        "winner-take-all: hard = at most one spike per step (BindsNET one_spike); soft = each spike lowers the others' v by wta_inhibition_mv; population of at most 2048",
+    ),
+    FieldSpec::optional(
+        "wta_inhibition_mv",
+        FieldKind::Number,
+        "soft winner-take-all: drop of every other neuron's v per spike (mV)",
     ),
 ];
 

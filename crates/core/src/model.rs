@@ -333,10 +333,15 @@ pub struct Lif {
     #[serde(default = "default_tau_theta")]
     pub tau_theta_ms: f64,
     /// Winner-take-all within the population: `hard` lets at most one neuron
-    /// spike per step (the one furthest above threshold; the others reset
-    /// silently, as BindsNET's `one_spike`).
+    /// spike per step (one of those that cross, drawn at random; the others
+    /// reset silently, as BindsNET's `one_spike`); `soft` makes every spike
+    /// lower the membrane potential of all the other neurons by
+    /// `wta_inhibition_mv` in the next step (lateral inhibition without an
+    /// inhibitory population).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wta: Option<Wta>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub wta_inhibition_mv: f64,
 }
 
 /// Winner-take-all inside a population.
@@ -344,6 +349,7 @@ pub struct Lif {
 #[serde(rename_all = "snake_case")]
 pub enum Wta {
     Hard,
+    Soft,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -392,6 +398,7 @@ impl Lif {
             theta_plus_mv: 0.0,
             tau_theta_ms: default_tau_theta(),
             wta: None,
+            wta_inhibition_mv: 0.0,
         }
     }
 }

@@ -320,6 +320,15 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                     return Err(ModelError::new(at("t_ref_ms"), lif.t_ref_ms, "must be >= 0"));
                 }
                 finite(at("theta_plus_mv"), lif.theta_plus_mv)?;
+                if lif.wta == Some(crate::model::Wta::Soft)
+                    && !(lif.wta_inhibition_mv.is_finite() && lif.wta_inhibition_mv > 0.0)
+                {
+                    return Err(ModelError::new(
+                        at("wta_inhibition_mv"),
+                        lif.wta_inhibition_mv,
+                        "soft winner-take-all needs an inhibition > 0 mV per spike",
+                    ));
+                }
                 positive(at("tau_theta_ms"), lif.tau_theta_ms)?;
                 if lif.wta.is_some() && n > crate::connect::chunk_len(n) {
                     return Err(ModelError::new(

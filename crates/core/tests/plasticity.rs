@@ -11,7 +11,7 @@
 //! spike in step u makes the post neuron fire in step u + 1, so the pair's
 //! timing is `t_post - t_arrival = (u - s) dt`.
 
-use cognitron_core::model::{Connector, Lif, Weight};
+use cognitron_core::model::{Connector, Init, Lif, Weight};
 use cognitron_core::plasticity::{Bounds, Pairing, Plasticity, Stdp, Triplet, WeightDependence};
 use cognitron_core::{validate::validate, Network, Simulation};
 
@@ -443,4 +443,60 @@ fn diehl_cook_rule_moves_weights_by_the_presynaptic_trace_minus_its_target() {
         );
     }
     assert!(w[0] as f64 > W0 && (w[1] as f64) < W0 && w[2] < w[1]);
+}
+
+/// Winner-take-all inside a population. Hard: of 50 identical neurons that
+/// all cross together, one spike per step is reported. Soft: each spike
+/// lowers the other neurons' v by wta_inhibition_mv in the next step, exactly
+/// as an all-to-all-but-self inhibitory delta projection would.
+#[test]
+fn winner_take_all_hard_and_soft() {
+    use cognitron_core::model::Wta;
+    let driven = |wta: Option<Wta>| Lif {
+        i_bias_pa: 500.0,
+        t_ref_ms: 2.0,
+        wta,
+        wta_inhibition_mv: if wta == Some(Wta::Soft) { 3.0 } else { 0.0 },
+        ..Lif::new(50, 20.0, -70.0, -50.0, -70.0)
+    };
+    let run = |net: Network| {
+        validate(&net).expect("valid");
+        let mut sim = Simulation::build(&net);
+        sim.run_steps(5000).unwrap();
+        sim.spike_counts("n").unwrap()
+    };
+    let free = run(Network::new(DT, 500.0, 1).lif("n", driven(None)));
+    let hard = run(Network::new(DT, 500.0, 1).lif("n", driven(Some(Wta::Hard))));
+    // Without WTA all 50 fire together; with it, one of them per crossing step.
+    assert!(free.iter().all(|&c| c == free[0]) && free[0] > 5);
+    assert_eq!(hard.iter().sum::<u32>(), free[0], "one reported spike per volley");
+    // Soft: the same as an explicit all-but-self inhibitory projection.
+    let jitter = Init::Uniform {
+        uniform: [-70.0, -52.0],
+    };
+    let soft_neuron = Lif {
+        v_init_mv: Some(jitter.clone()),
+        ..driven(Some(Wta::Soft))
+    };
+    let soft = run(Network::new(DT, 500.0, 1).lif("n", soft_neuron));
+    let explicit_neuron = Lif {
+        v_init_mv: Some(jitter),
+        ..driven(None)
+    };
+    let explicit = run(Network::new(DT, 500.0, 1).lif("n", explicit_neuron).project(
+        "lateral",
+        "n",
+        "n",
+        Connector::AllToAll {
+            allow_autapses: false,
+            except_same_index: false,
+        },
+        -3.0,
+        DT,
+    ));
+    assert_eq!(soft, explicit);
+    assert!(
+        soft.iter().sum::<u32>() < free.iter().sum::<u32>() / 2,
+        "inhibition cut the spikes"
+    );
 }

@@ -41,6 +41,8 @@ pub struct LifKernel {
     pub theta_decay: f64,
     /// At most one spike per step (`wta = "hard"`).
     pub one_spike: bool,
+    /// Soft winner-take-all: v drop of the others per spike (mV), 0 = off.
+    pub lateral_inhibition: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +94,11 @@ impl LifKernel {
             theta_plus: lif.theta_plus_mv,
             theta_decay: (-dt / lif.tau_theta_ms).exp(),
             one_spike: lif.wta == Some(crate::model::Wta::Hard),
+            lateral_inhibition: if lif.wta == Some(crate::model::Wta::Soft) {
+                lif.wta_inhibition_mv
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -145,6 +152,8 @@ pub struct LifState<R: Real> {
     pub adapt: bool,
     /// Neurons that crossed threshold in this step (one-spike populations).
     crossed: Vec<u32>,
+    /// Spikes of the previous step, for soft winner-take-all.
+    last_spikes: u32,
 }
 
 impl<R: Real> LifState<R> {
@@ -174,6 +183,7 @@ impl<R: Real> LifState<R> {
             },
             adapt: true,
             crossed: Vec::new(),
+            last_spikes: 0,
         }
     }
 
@@ -185,6 +195,7 @@ impl<R: Real> LifState<R> {
         self.g_inh.fill(R::ZERO);
         self.free_from.fill(0);
         self.clamped.clear();
+        self.last_spikes = 0;
         self.ring_exc.fill(R::ZERO);
         self.ring_inh.fill(R::ZERO);
         self.epoch = self.now;
@@ -327,6 +338,24 @@ impl<R: Real> LifState<R> {
             in_exc.fill(R::ZERO);
             in_inh.fill(R::ZERO);
         }
+        if k.lateral_inhibition != 0.0 && self.last_spikes > 0 {
+            // The previous step's spikes inhibit every neuron not refractory
+            // (those that spiked are), as a delta synapse from each would.
+            let drop = R::from_f64(k.lateral_inhibition * self.last_spikes as f64);
+            for (v, &free) in self.v.iter_mut().zip(&self.free_from) {
+                if step >= free {
+                    *v = *v - drop;
+                }
+            }
+            // A neuron is not inhibited by its own spike.
+            let own = R::from_f64(k.lateral_inhibition);
+            for &j in &self.crossed {
+                if step >= self.free_from[j as usize] {
+                    self.v[j as usize] += own;
+                }
+            }
+        }
+        let spikes_before = spikes.len();
         if let Some(ext) = &k.external {
             for j in 0..len {
                 let count = ext.counts.sample(rng);
@@ -376,8 +405,9 @@ impl<R: Real> LifState<R> {
         for &(j, _) in &self.clamped {
             v[j as usize] = v_reset;
         }
-        if !self.theta.is_empty() || k.one_spike {
+        if !self.theta.is_empty() || k.one_spike || k.lateral_inhibition != 0.0 {
             let finite = self.scan_adaptive(k, step, rng, spikes);
+            self.last_spikes = (spikes.len() - spikes_before) as u32;
             self.set_time(k, step + 1);
             return finite;
         }
