@@ -60,6 +60,11 @@ pub const LIF_FIELDS: &[FieldSpec] = &[
         "decay of the threshold rise (ms), 1e7",
     ),
     FieldSpec::optional(
+        "target_rate_hz",
+        FieldKind::Number,
+        "intrinsic plasticity: the threshold also falls by theta_plus_mv x this rate per second, so each neuron settles at this rate (Hz), 0 = off",
+    ),
+    FieldSpec::optional(
         "wta",
         FieldKind::Choice(&["hard", "soft"]),
         "winner-take-all: hard = at most one spike per step (BindsNET one_spike); soft = each spike lowers the others' v by wta_inhibition_mv; population of at most 2048",

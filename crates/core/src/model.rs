@@ -332,6 +332,12 @@ pub struct Lif {
     /// Decay time constant of the threshold increase (ms); Diehl & Cook: 1e7.
     #[serde(default = "default_tau_theta")]
     pub tau_theta_ms: f64,
+    /// Intrinsic plasticity: with a target rate, the threshold also falls
+    /// steadily by `theta_plus_mv * target_rate_hz` per second, so that
+    /// each neuron's excitability settles where it fires at the target
+    /// rate (threshold adaptation towards a set point; 0 = off).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub target_rate_hz: f64,
     /// Winner-take-all within the population: `hard` lets at most one neuron
     /// spike per step (one of those that cross, drawn at random; the others
     /// reset silently, as BindsNET's `one_spike`); `soft` makes every spike
@@ -397,6 +403,7 @@ impl Lif {
             external: None,
             theta_plus_mv: 0.0,
             tau_theta_ms: default_tau_theta(),
+            target_rate_hz: 0.0,
             wta: None,
             wta_inhibition_mv: 0.0,
         }

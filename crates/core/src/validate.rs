@@ -320,6 +320,20 @@ pub fn validate(network: &Network) -> Result<(), ModelError> {
                     return Err(ModelError::new(at("t_ref_ms"), lif.t_ref_ms, "must be >= 0"));
                 }
                 finite(at("theta_plus_mv"), lif.theta_plus_mv)?;
+                if !(lif.target_rate_hz.is_finite() && lif.target_rate_hz >= 0.0) {
+                    return Err(ModelError::new(
+                        at("target_rate_hz"),
+                        lif.target_rate_hz,
+                        "must be >= 0",
+                    ));
+                }
+                if lif.target_rate_hz > 0.0 && lif.theta_plus_mv <= 0.0 {
+                    return Err(ModelError::new(
+                        at("target_rate_hz"),
+                        lif.target_rate_hz,
+                        "intrinsic plasticity adapts the threshold: it needs theta_plus_mv > 0",
+                    ));
+                }
                 if lif.wta == Some(crate::model::Wta::Soft)
                     && !(lif.wta_inhibition_mv.is_finite() && lif.wta_inhibition_mv > 0.0)
                 {

@@ -500,3 +500,47 @@ fn winner_take_all_hard_and_soft() {
         "inhibition cut the spikes"
     );
 }
+
+/// Intrinsic plasticity: each neuron's threshold settles where it fires at
+/// the target rate, from above (strongly driven) and from below (weakly
+/// driven), whatever its drive.
+#[test]
+fn intrinsic_plasticity_brings_every_neuron_to_the_target_rate() {
+    let n = 4;
+    let neuron = Lif {
+        t_ref_ms: 2.0,
+        theta_plus_mv: 0.2,
+        tau_theta_ms: 1e9,
+        target_rate_hz: 10.0,
+        ..Lif::new(n, 20.0, -70.0, -50.0, -70.0)
+    };
+    // Bias currents giving about 3, 20, 60 and 120 Hz without adaptation.
+    let mut net = Network::new(DT, 1.0, 1).lif("n", neuron.clone());
+    let drives = [260.0, 300.0, 450.0, 800.0];
+    let mut rates = Vec::new();
+    for (i, &drive) in drives.iter().enumerate() {
+        let one = Lif {
+            n: 1,
+            i_bias_pa: drive,
+            ..neuron.clone()
+        };
+        net = net.lif(&format!("n{i}"), one);
+    }
+    net.populations.shift_remove("n");
+    validate(&net).expect("valid");
+    let mut sim = Simulation::build(&net);
+    // 20 s to settle, then the rate over 10 s.
+    sim.run_steps(200_000).unwrap();
+    let before: Vec<u32> = (0..n).map(|i| sim.spike_counts(&format!("n{i}")).unwrap()[0]).collect();
+    sim.run_steps(100_000).unwrap();
+    for i in 0..n {
+        let after = sim.spike_counts(&format!("n{i}")).unwrap()[0];
+        rates.push((after - before[i]) as f64 / 10.0);
+    }
+    for (rate, drive) in rates.iter().zip(drives) {
+        assert!(
+            (rate - 10.0).abs() <= 0.5,
+            "drive {drive} pA: {rate} Hz, target 10 Hz ({rates:?})"
+        );
+    }
+}

@@ -39,6 +39,8 @@ pub struct LifKernel {
     /// per-step decay exp(-dt / tau_theta).
     pub theta_plus: f64,
     pub theta_decay: f64,
+    /// Per-step fall of theta for intrinsic plasticity (mV).
+    pub theta_drift: f64,
     /// At most one spike per step (`wta = "hard"`).
     pub one_spike: bool,
     /// Soft winner-take-all: v drop of the others per spike (mV), 0 = off.
@@ -93,6 +95,7 @@ impl LifKernel {
             external,
             theta_plus: lif.theta_plus_mv,
             theta_decay: (-dt / lif.tau_theta_ms).exp(),
+            theta_drift: lif.theta_plus_mv * lif.target_rate_hz * dt * 1e-3,
             one_spike: lif.wta == Some(crate::model::Wta::Hard),
             lateral_inhibition: if lif.wta == Some(crate::model::Wta::Soft) {
                 lif.wta_inhibition_mv
@@ -449,8 +452,8 @@ impl<R: Real> LifState<R> {
         let (v_th, v_reset) = (c(k.v_th), c(k.v_reset));
         let adaptive = !self.theta.is_empty();
         if adaptive && self.adapt {
-            let decay = c(k.theta_decay);
-            self.theta.iter_mut().for_each(|t| *t = *t * decay);
+            let (decay, drift) = (c(k.theta_decay), c(k.theta_drift));
+            self.theta.iter_mut().for_each(|t| *t = *t * decay - drift);
         }
         let mut finite = true;
         self.crossed.clear();
