@@ -533,9 +533,9 @@ fn intrinsic_plasticity_brings_every_neuron_to_the_target_rate() {
     sim.run_steps(200_000).unwrap();
     let before: Vec<u32> = (0..n).map(|i| sim.spike_counts(&format!("n{i}")).unwrap()[0]).collect();
     sim.run_steps(100_000).unwrap();
-    for i in 0..n {
+    for (i, before) in before.iter().enumerate() {
         let after = sim.spike_counts(&format!("n{i}")).unwrap()[0];
-        rates.push((after - before[i]) as f64 / 10.0);
+        rates.push((after - before) as f64 / 10.0);
     }
     for (rate, drive) in rates.iter().zip(drives) {
         assert!(
