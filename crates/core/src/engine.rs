@@ -192,6 +192,9 @@ struct PlasticSynapses {
     post_traces: [Vec<f64>; 2],
     /// The neurons whose o1 is not zero: those that spiked since the last reset.
     active: Vec<u32>,
+    /// Every row targets every neuron of the chunk in order (all-to-all):
+    /// delivery is then a vectorised add of the row.
+    dense: bool,
 }
 
 impl PlasticSynapses {
@@ -214,7 +217,12 @@ impl PlasticSynapses {
                 fill[t] += 1;
             }
         }
+        let dense = rows.row_start.windows(2).all(|r| {
+            let row = &rows.targets[r[0] as usize..r[1] as usize];
+            row.len() == len && row.iter().enumerate().all(|(j, &t)| t as usize == j)
+        });
         PlasticSynapses {
+            dense,
             projection,
             row_start: rows.row_start,
             targets: rows.targets,
@@ -260,8 +268,14 @@ impl PlasticSynapses {
         for &pre in arrivals {
             let pre = pre as usize;
             let rows = self.row_start[pre] as usize..self.row_start[pre + 1] as usize;
-            for (&t, &w) in self.targets[rows.clone()].iter().zip(&self.weights[rows]) {
-                input[t as usize] += (sign * w) as f64;
+            if self.dense {
+                for (x, &w) in input.iter_mut().zip(&self.weights[rows]) {
+                    *x += (sign * w) as f64;
+                }
+            } else {
+                for (&t, &w) in self.targets[rows.clone()].iter().zip(&self.weights[rows]) {
+                    input[t as usize] += (sign * w) as f64;
+                }
             }
         }
         if !learning || self.active.is_empty() {
@@ -321,17 +335,33 @@ impl PlasticSynapses {
         }
     }
 
-    /// Scales the weights onto each neuron to sum to `target`.
+    /// Scales the weights onto each neuron to sum to `target`. Two
+    /// sequential passes over the presynaptic-major rows (sums, then
+    /// scaling) rather than the scattered postsynaptic index.
     fn normalize(&mut self, target: f64) {
-        for j in 0..self.by_post_start.len() - 1 {
-            let range = self.by_post_start[j] as usize..self.by_post_start[j + 1] as usize;
-            let synapses = &self.by_post_synapse[range];
-            let sum: f64 = synapses.iter().map(|&i| self.weights[i as usize] as f64).sum();
-            if sum > 0.0 {
-                let scale = target / sum;
-                for &i in synapses {
-                    self.weights[i as usize] = (self.weights[i as usize] as f64 * scale) as f32;
+        let len = self.by_post_start.len() - 1;
+        let mut sums = vec![0.0f64; len];
+        if self.dense {
+            for row in self.weights.chunks_exact(len) {
+                for (s, &w) in sums.iter_mut().zip(row) {
+                    *s += w as f64;
                 }
+            }
+        } else {
+            for (&t, &w) in self.targets.iter().zip(&self.weights) {
+                sums[t as usize] += w as f64;
+            }
+        }
+        let scale: Vec<f64> = sums.iter().map(|&s| if s > 0.0 { target / s } else { 1.0 }).collect();
+        if self.dense {
+            for row in self.weights.chunks_exact_mut(len) {
+                for (w, &f) in row.iter_mut().zip(&scale) {
+                    *w = (*w as f64 * f) as f32;
+                }
+            }
+        } else {
+            for (&t, w) in self.targets.iter().zip(self.weights.iter_mut()) {
+                *w = (*w as f64 * scale[t as usize]) as f32;
             }
         }
     }
