@@ -244,6 +244,11 @@ fn run(path: &Path, out: &Path, overrides: &[String], csv: bool, plots: bool) ->
     }
     let result = result.with_context(|| format!("the run of {} stopped", path.display()))?;
     output::write_spikes(out, &result, csv)?;
+    for (name, weights) in &result.plastic {
+        output::write_atomic_with(&out.join(format!("weights_{name}.npy")), |w| {
+            output::write_weights_npy(w, weights)
+        })?;
+    }
     output::write_traces(out, &result)?;
     if plots {
         plot::raster(&out.join("raster.png"), &result).context("cannot draw raster.png")?;

@@ -56,6 +56,27 @@ pub fn write_spikes_npy(w: &mut dyn Write, steps: &[u32], neurons: &[u32], dt_ms
     Ok(())
 }
 
+/// Writes a plastic projection's final weights as a NumPy structured array
+/// `(pre u4, post u4, weight f4)`.
+pub fn write_weights_npy(w: &mut dyn Write, weights: &cognitron_core::PlasticWeights) -> std::io::Result<()> {
+    let mut header = format!(
+        "{{'descr': [('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')], 'fortran_order': False, 'shape': ({},), }}",
+        weights.weights.len()
+    );
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    header.push('\n');
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(header.len() as u16).to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    for k in 0..weights.weights.len() {
+        w.write_all(&weights.pre[k].to_le_bytes())?;
+        w.write_all(&weights.post[k].to_le_bytes())?;
+        w.write_all(&weights.weights[k].to_le_bytes())?;
+    }
+    Ok(())
+}
+
 /// Decimal places that show every multiple of `dt_ms` exactly (at most 9).
 fn decimals(dt_ms: f64) -> usize {
     (0..9)

@@ -482,3 +482,73 @@ fn train_writes_summary_network_and_pictures_and_resumes() {
     assert!(stderr.contains("nowhere") && stderr.contains("mnist-10k"), "{stderr}");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// `cognitron run` on a network with a plastic projection writes the final
+/// weights (`weights_<projection>.npy`: pre u4, post u4, weight f4).
+#[test]
+fn run_writes_the_learned_weights_of_plastic_projections() {
+    let dir = temp_dir("plastic");
+    let experiment = dir.join("stdp.toml");
+    std::fs::write(
+        &experiment,
+        r#"[simulation]
+duration_ms = 2000.0
+seed = 3
+
+[populations.input]
+model = "poisson"
+n = 20
+rate_hz = 40.0
+
+[populations.out]
+model = "lif"
+n = 5
+tau_m_ms = 20.0
+e_l_mv = -70.0
+v_th_mv = -54.0
+v_reset_mv = -70.0
+t_ref_ms = 2.0
+synapse = "delta"
+
+[projections.learn]
+from = "input"
+to = "out"
+connect = { rule = "all_to_all" }
+weight = 2.0
+plasticity = { rule = "stdp", a_plus = 0.05, a_minus = 0.06, w_max = 4.0 }
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    succeed(&[
+        "run",
+        experiment.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+    ]);
+    let bytes = std::fs::read(out.join("weights_learn.npy")).unwrap();
+    assert!(bytes.starts_with(b"\x93NUMPY\x01\x00"));
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(
+        header.contains("('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')") && header.contains("(100,)"),
+        "{header}"
+    );
+    let rows: Vec<(u32, u32, f32)> = bytes[10 + header_len..]
+        .chunks_exact(12)
+        .map(|r| {
+            (
+                u32::from_le_bytes(r[0..4].try_into().unwrap()),
+                u32::from_le_bytes(r[4..8].try_into().unwrap()),
+                f32::from_le_bytes(r[8..12].try_into().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 100);
+    assert!(rows
+        .iter()
+        .all(|&(pre, post, w)| pre < 20 && post < 5 && (0.0..=4.0).contains(&w)));
+    assert!(rows.iter().any(|r| r.2 != 2.0), "the weights learned");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -557,6 +557,8 @@ pub struct RunResult {
     pub build_s: f64,
     pub run_s: f64,
     pub threads: usize,
+    /// The final weights of each plastic projection, by name.
+    pub plastic: Vec<(String, PlasticWeights)>,
 }
 
 impl RunResult {
@@ -1218,6 +1220,13 @@ impl Simulation {
     }
 
     fn finish(self) -> RunResult {
+        let plastic = self
+            .projections
+            .iter()
+            .zip(&self.plastic_index)
+            .filter(|(_, index)| index.is_some())
+            .map(|(p, _)| (p.name.clone(), self.plastic_synapses(&p.name).expect("plastic")))
+            .collect();
         let dt = self.dt_ms;
         let duration_ms = self.step as f64 * dt;
         let mut synaptic_events = 0u64;
@@ -1325,6 +1334,7 @@ impl Simulation {
             build_s: self.build_s,
             run_s: self.run_s,
             threads: if self.parallel { rayon::current_num_threads() } else { 1 },
+            plastic,
         }
     }
 }
