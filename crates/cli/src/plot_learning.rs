@@ -286,14 +286,17 @@ pub fn confusion_matrix(path: &Path, counts: &[[u32; 10]; 10], class_names: &[&s
     );
     // Row r of the picture (from the bottom) is true class 9 - r.
     let row_of = |class: i32| 9 - class;
-    render_atomic(path, (900, 860), |backend| {
+    // Room on the left for the longest class name.
+    let longest = class_names.iter().map(|n| n.chars().count()).max().unwrap_or(1) as u32;
+    let left = 40 + 9 * longest.max(2);
+    render_atomic(path, (900 + left - 58, 860), |backend| {
         let root = backend.into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 22))
             .margin(16)
             .x_label_area_size(60)
-            .y_label_area_size(60)
+            .y_label_area_size(left)
             .build_cartesian_2d(0..10, 0..10)
             .map_err(err)?;
         let name = |i: i32| class_names.get(i as usize).copied().unwrap_or("").to_string();

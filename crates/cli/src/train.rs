@@ -118,7 +118,14 @@ pub fn run(request: &Request) -> Result<()> {
         serde_json::to_string(&json!({ "assignments": outcome.assignments, "theta_mv": outcome.theta }))?.as_bytes(),
     )?;
     let classes: Vec<String> = (0..10).map(|c| c.to_string()).collect();
-    let class_names: Vec<&str> = classes.iter().map(String::as_str).collect();
+    let class_names: Vec<&str> = if spec.dataset == "fashion-mnist" {
+        // Xiao et al. (2017), labels 0-9.
+        vec![
+            "T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot",
+        ]
+    } else {
+        classes.iter().map(String::as_str).collect()
+    };
     if request.plots {
         let side = (outcome.n_inputs as f64).sqrt().round() as usize;
         if side * side == outcome.n_inputs {
