@@ -36,19 +36,22 @@ pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::
     Ok(())
 }
 
-/// Writes a NumPy `.npy` (format 1.0) structured array `(t_ms f8, neuron u4)`.
-pub fn write_spikes_npy(w: &mut dyn Write, steps: &[u32], neurons: &[u32], dt_ms: f64) -> std::io::Result<()> {
-    let mut header = format!(
-        "{{'descr': [('t_ms', '<f8'), ('neuron', '<u4')], 'fortran_order': False, 'shape': ({},), }}",
-        steps.len()
-    );
+/// The header of a NumPy `.npy` (format 1.0) file of `rows` records of the
+/// structured type `descr`.
+fn write_npy_header(w: &mut dyn Write, descr: &str, rows: usize) -> std::io::Result<()> {
+    let mut header = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': ({rows},), }}");
     // Magic (6) + version (2) + header length (2) + header, padded to 64 bytes.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
     w.write_all(b"\x93NUMPY\x01\x00")?;
     w.write_all(&(header.len() as u16).to_le_bytes())?;
-    w.write_all(header.as_bytes())?;
+    w.write_all(header.as_bytes())
+}
+
+/// Writes a NumPy `.npy` (format 1.0) structured array `(t_ms f8, neuron u4)`.
+pub fn write_spikes_npy(w: &mut dyn Write, steps: &[u32], neurons: &[u32], dt_ms: f64) -> std::io::Result<()> {
+    write_npy_header(w, "[('t_ms', '<f8'), ('neuron', '<u4')]", steps.len())?;
     for (&s, &i) in steps.iter().zip(neurons) {
         w.write_all(&(s as f64 * dt_ms).to_le_bytes())?;
         w.write_all(&i.to_le_bytes())?;
@@ -59,16 +62,11 @@ pub fn write_spikes_npy(w: &mut dyn Write, steps: &[u32], neurons: &[u32], dt_ms
 /// Writes a plastic projection's final weights as a NumPy structured array
 /// `(pre u4, post u4, weight f4)`.
 pub fn write_weights_npy(w: &mut dyn Write, weights: &cognitron_core::PlasticWeights) -> std::io::Result<()> {
-    let mut header = format!(
-        "{{'descr': [('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')], 'fortran_order': False, 'shape': ({},), }}",
-        weights.weights.len()
-    );
-    let unpadded = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
-    header.push('\n');
-    w.write_all(b"\x93NUMPY\x01\x00")?;
-    w.write_all(&(header.len() as u16).to_le_bytes())?;
-    w.write_all(header.as_bytes())?;
+    write_npy_header(
+        w,
+        "[('pre', '<u4'), ('post', '<u4'), ('weight', '<f4')]",
+        weights.weights.len(),
+    )?;
     for k in 0..weights.weights.len() {
         w.write_all(&weights.pre[k].to_le_bytes())?;
         w.write_all(&weights.post[k].to_le_bytes())?;

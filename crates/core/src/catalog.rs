@@ -171,32 +171,29 @@ pub fn markdown() -> String {
     );
     for model in NEURON_MODELS.iter().chain(INPUT_MODELS) {
         out += &format!("\n## `{model}`\n\n{}\n\n", description(model));
-        out += "| field | required | kind | meaning |\n|---|---|---|---|\n";
-        for f in fields(model).unwrap_or_default() {
-            out += &format!(
-                "| `{}` | {} | {} | {} |\n",
-                f.name,
-                if f.required { "yes" } else { "" },
-                kind(f.kind),
-                f.doc.replace('|', "\\|")
-            );
-        }
+        out += &fields_table(&fields(model).unwrap_or_default());
     }
     out += "\n# Plasticity rules\n\nA projection learns with `[projections.NAME.plasticity]`, \
             `rule = ` one of these. Plastic weights are magnitudes within [w_min, w_max]; the receptor sets \
             excitation or inhibition. See `crates/core/src/plasticity.rs` for the timing conventions.\n";
     for rule in crate::plasticity::RULES {
         out += &format!("\n## `{rule}`\n\n{}\n\n", rule_description(rule));
-        out += "| field | required | kind | meaning |\n|---|---|---|---|\n";
-        for f in crate::plasticity::rule_fields(rule).unwrap_or_default() {
-            out += &format!(
-                "| `{}` | {} | {} | {} |\n",
-                f.name,
-                if f.required { "yes" } else { "" },
-                kind(f.kind),
-                f.doc.replace('|', "\\|")
-            );
-        }
+        out += &fields_table(&crate::plasticity::rule_fields(rule).unwrap_or_default());
+    }
+    out
+}
+
+/// A Markdown table of fields.
+fn fields_table(fields: &[&FieldSpec]) -> String {
+    let mut out = String::from("| field | required | kind | meaning |\n|---|---|---|---|\n");
+    for f in fields {
+        out += &format!(
+            "| `{}` | {} | {} | {} |\n",
+            f.name,
+            if f.required { "yes" } else { "" },
+            kind(f.kind),
+            f.doc.replace('|', "\\|")
+        );
     }
     out
 }
