@@ -6,7 +6,8 @@
 //! than `min_spikes` times, the image is shown again with the maximum rate
 //! raised by `rate_step_hz`. Before each training image the plastic weights
 //! are normalised; between images the network is reset to rest (BindsNET's
-//! `reset_state_variables`; Diehl & Cook let 150 ms of silence do it).
+//! `reset_state_variables`), after `rest_ms` of simulated silence if asked
+//! (Diehl & Cook: 150 ms).
 //!
 //! After training, each neuron is assigned the class it responds to most
 //! (average spike count per image of the class), from its responses with
@@ -52,6 +53,10 @@ pub struct TrainingSpec {
     pub projection: String,
     #[serde(default = "default_presentation")]
     pub presentation_ms: f64,
+    /// Silence simulated after each image (Diehl & Cook: 150 ms), with
+    /// plasticity on while learning; the state is reset after it either way.
+    #[serde(default)]
+    pub rest_ms: f64,
     #[serde(default = "default_max_rate")]
     pub max_rate_hz: f64,
     #[serde(default = "default_rate_step")]
@@ -169,6 +174,9 @@ impl TrainingSpec {
             }
         };
         positive("presentation_ms", spec.presentation_ms)?;
+        if !(spec.rest_ms.is_finite() && spec.rest_ms >= 0.0) {
+            return Err(spec_error("rest_ms", spec.rest_ms.to_string(), "must be >= 0".into()));
+        }
         positive("max_rate_hz", spec.max_rate_hz)?;
         if !(spec.rate_step_hz.is_finite() && spec.rate_step_hz >= 0.0) {
             return Err(spec_error(
@@ -353,6 +361,7 @@ struct Trainer<'a> {
     spec: &'a TrainingSpec,
     seed: u64,
     steps: u64,
+    rest_steps: u64,
     n_neurons: usize,
     repeats: usize,
     rates: Vec<f64>,
@@ -378,6 +387,13 @@ impl Trainer<'_> {
             let before = self.sim.spike_counts(&spec.neurons).map_err(TrainError::Other)?;
             self.sim.run_steps(self.steps)?;
             let after = self.sim.spike_counts(&spec.neurons).map_err(TrainError::Other)?;
+            if self.rest_steps > 0 {
+                self.rates.fill(0.0);
+                self.sim
+                    .set_rates(&spec.input, &self.rates)
+                    .map_err(TrainError::Other)?;
+                self.sim.run_steps(self.rest_steps)?;
+            }
             self.sim.reset_state();
             let counts: Vec<u32> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
             let total: u32 = counts.iter().sum();
@@ -468,6 +484,7 @@ pub fn train(
     let dt = sim.dt_ms();
     let mut trainer = Trainer {
         steps: (spec.presentation_ms / dt).round() as u64,
+        rest_steps: (spec.rest_ms / dt).round() as u64,
         sim,
         spec,
         seed: network.simulation.seed,
