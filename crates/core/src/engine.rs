@@ -844,21 +844,23 @@ impl Simulation {
     /// Total synapses and the bytes their tables take (plastic synapses
     /// with their post-to-pre index and traces).
     pub fn synapse_memory(&self) -> (usize, usize) {
-        let plastic: usize = self
-            .chunks
-            .iter()
-            .flat_map(|c| c.plastic.iter())
-            .map(PlasticSynapses::bytes)
-            .sum::<usize>()
-            + self
-                .plastic
-                .iter()
-                .map(|p| p.pre_traces[0].len() * p.kernel.traces * 8)
-                .sum::<usize>();
+        let plastic: usize = (0..self.plastic.len()).map(|index| self.plastic_bytes(index)).sum();
         (
             self.tables.iter().map(SynapseTable::synapses).sum(),
             self.tables.iter().map(SynapseTable::bytes).sum::<usize>() + plastic,
         )
+    }
+
+    /// Bytes of one plastic projection: its synapses in every chunk and its
+    /// presynaptic traces.
+    fn plastic_bytes(&self, index: usize) -> usize {
+        let p = &self.plastic[index];
+        self.chunks
+            .iter()
+            .flat_map(|c| c.plastic.iter().filter(|s| s.projection == index))
+            .map(PlasticSynapses::bytes)
+            .sum::<usize>()
+            + p.pre_traces[0].len() * p.kernel.traces * 8
     }
 
     /// Runs to the end, calling `progress(steps_done)` now and then.
@@ -1246,19 +1248,11 @@ impl Simulation {
                 .map(|(&c, &d)| c as u64 * d as u64)
                 .sum::<u64>();
         }
-        let mut plastic_bytes = vec![0usize; self.tables.len()];
-        for (i, index) in self.plastic_index.iter().enumerate() {
-            if let Some(index) = index {
-                let p = &self.plastic[*index];
-                plastic_bytes[i] = self
-                    .chunks
-                    .iter()
-                    .flat_map(|c| c.plastic.iter().filter(|s| s.projection == *index))
-                    .map(PlasticSynapses::bytes)
-                    .sum::<usize>()
-                    + (p.pre_traces[0].len() * p.kernel.traces * 8);
-            }
-        }
+        let plastic_bytes: Vec<usize> = self
+            .plastic_index
+            .iter()
+            .map(|index| index.map_or(0, |index| self.plastic_bytes(index)))
+            .collect();
         let mut spike_recorders = self.spike_recorders;
         let populations = self
             .populations
