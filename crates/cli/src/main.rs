@@ -14,6 +14,7 @@ mod output;
 mod plot;
 mod plot_learning;
 mod train;
+mod train_gradient;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};

@@ -19,6 +19,9 @@ pub struct Request<'a> {
 }
 
 pub fn run(request: &Request) -> Result<()> {
+    if is_gradient_experiment(request.experiment) {
+        return crate::train_gradient::run(request);
+    }
     let path = request.experiment;
     let network = experiment::load(path, request.overrides)?;
     let spec = TrainingSpec::from_network(&network, &path.display().to_string())?;
@@ -177,6 +180,15 @@ pub fn run(request: &Request) -> Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// A `[model]` table of layers means gradient training; populations and
+/// projections with a plastic rule mean the unsupervised trainer.
+fn is_gradient_experiment(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|doc| doc.contains_key("model"))
 }
 
 fn write_report(out: &Path, experiment: &Path, summary: &serde_json::Value) -> Result<()> {

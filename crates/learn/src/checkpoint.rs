@@ -83,15 +83,7 @@ impl Checkpoint {
         for t in &self.theta {
             bytes.extend_from_slice(&t.to_le_bytes());
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint");
-        let tmp = path.with_file_name(format!(".{name}.partial"));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| fail(path, format!("cannot write: {e}")))
+        write_atomic(path, &bytes)
     }
 
     pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
@@ -162,6 +154,20 @@ impl Checkpoint {
         }
         Ok(())
     }
+}
+
+/// Writes `bytes` to a temporary file in the same folder, syncs it, and
+/// renames it over `path`: an interruption leaves the old file intact.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint");
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| fail(path, format!("cannot write: {e}")))
 }
 
 #[cfg(test)]

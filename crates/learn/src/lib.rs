@@ -9,3 +9,4 @@ pub mod checkpoint;
 pub mod unsupervised;
 
 pub use unsupervised::{TrainError, TrainingSpec};
+pub mod gradient;

@@ -1,0 +1,827 @@
+//! Layers of a gradient-trained network, each with an explicit batched
+//! forward and backward pass.
+//!
+//! A batch is `steps x batch` samples in time-major order (row `t * batch + b`
+//! is sample b at time step t); an ANN has one step. Layers that do not
+//! depend on time (dense, convolution, pooling, ReLU) treat all rows alike, so
+//! a spiking network's dense layer is one large matrix product over all its
+//! time steps; the LIF layer scans the rows in time order.
+
+use super::gemm::{gemm, Op};
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The shape of one sample at one time step: channels x height x width
+/// (a flat vector of n is n x 1 x 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+}
+
+impl Shape {
+    pub fn flat(n: usize) -> Shape {
+        Shape {
+            channels: n,
+            height: 1,
+            width: 1,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn is_flat(&self) -> bool {
+        self.height == 1 && self.width == 1
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_flat() {
+            write!(f, "{}", self.channels)
+        } else {
+            write!(f, "{}x{}x{}", self.channels, self.height, self.width)
+        }
+    }
+}
+
+/// A trainable tensor and its gradient, accumulated over a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub value: Vec<f32>,
+    pub grad: Vec<f32>,
+}
+
+impl Param {
+    /// PyTorch's default initialisation of linear and convolution layers:
+    /// uniform in +-1/sqrt(fan_in).
+    fn uniform(len: usize, fan_in: usize, rng: &mut impl Rng) -> Param {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        Param {
+            value: (0..len).map(|_| rng.gen_range(-bound..bound)).collect(),
+            grad: vec![0.0; len],
+        }
+    }
+}
+
+/// Fixed random feedback weights of the shape of `weights`, for feedback
+/// alignment (Lillicrap et al. 2016), drawn like the forward weights.
+fn feedback(len: usize, fan_in: usize, rng: &mut impl Rng) -> Vec<f32> {
+    Param::uniform(len, fan_in, rng).value
+}
+
+/// The surrogate derivative of the spike nonlinearity H(v - threshold).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Surrogate {
+    /// 1 / (1 + slope |u|)^2 (Zenke & Ganguli 2018; snnTorch `fast_sigmoid`).
+    FastSigmoid,
+    /// (slope / 2) / (1 + (pi slope u / 2)^2) (snnTorch `atan`, slope = alpha).
+    Arctan,
+    /// max(0, 1 - slope |u|) (Esser et al. 2016; Bellec et al. 2018 use 0.3 x this).
+    Triangle,
+}
+
+impl Surrogate {
+    #[inline]
+    pub fn derivative(self, slope: f32, u: f32) -> f32 {
+        match self {
+            Surrogate::FastSigmoid => {
+                let d = 1.0 + slope * u.abs();
+                1.0 / (d * d)
+            }
+            Surrogate::Arctan => {
+                let x = std::f32::consts::FRAC_PI_2 * slope * u;
+                0.5 * slope / (1.0 + x * x)
+            }
+            Surrogate::Triangle => (1.0 - slope * u.abs()).max(0.0),
+        }
+    }
+    pub fn default_slope(self) -> f32 {
+        match self {
+            Surrogate::FastSigmoid => 25.0,
+            Surrogate::Arctan => 2.0,
+            Surrogate::Triangle => 1.0,
+        }
+    }
+}
+
+/// What a spike does to the membrane potential at the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reset {
+    /// v <- beta v + x - threshold (snnTorch `subtract`).
+    Subtract,
+    /// v <- beta v (1 - s) + x: the spike sets the carried potential to zero.
+    Zero,
+    /// No reset (a leaky integrator that also reports threshold crossings).
+    None,
+}
+
+// ---------------------------------------------------------------- dense
+
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub inputs: usize,
+    pub units: usize,
+    /// [units, inputs], row-major (PyTorch's layout).
+    pub weight: Param,
+    pub bias: Param,
+    /// Feedback alignment: the fixed matrix that replaces `weight` in the
+    /// backward pass.
+    pub feedback: Option<Vec<f32>>,
+}
+
+impl Dense {
+    pub fn new(inputs: usize, units: usize, rng: &mut impl Rng) -> Dense {
+        Dense {
+            inputs,
+            units,
+            weight: Param::uniform(units * inputs, inputs, rng),
+            bias: Param::uniform(units, inputs, rng),
+            feedback: None,
+        }
+    }
+
+    pub fn use_feedback_alignment(&mut self, rng: &mut impl Rng) {
+        self.feedback = Some(feedback(self.units * self.inputs, self.inputs, rng));
+    }
+
+    pub fn forward(&self, input: &[f32], output: &mut [f32]) {
+        let rows = input.len() / self.inputs;
+        gemm(
+            rows,
+            self.inputs,
+            self.units,
+            input,
+            Op::Normal,
+            &self.weight.value,
+            Op::Transposed,
+            0.0,
+            output,
+        );
+        output
+            .par_chunks_mut(self.units * 64)
+            .for_each(|rows| rows.chunks_mut(self.units).for_each(|row| add(row, &self.bias.value)));
+    }
+
+    /// Accumulates the gradients of weight and bias; writes the gradient of
+    /// the input if asked (through `feedback` under feedback alignment).
+    pub fn backward(&mut self, input: &[f32], grad_output: &[f32], grad_input: Option<&mut [f32]>) {
+        let rows = input.len() / self.inputs;
+        gemm(
+            self.units,
+            rows,
+            self.inputs,
+            grad_output,
+            Op::Transposed,
+            input,
+            Op::Normal,
+            1.0,
+            &mut self.weight.grad,
+        );
+        column_sums(grad_output, self.units, &mut self.bias.grad);
+        if let Some(grad_input) = grad_input {
+            let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
+            gemm(
+                rows,
+                self.units,
+                self.inputs,
+                grad_output,
+                Op::Normal,
+                matrix,
+                Op::Normal,
+                0.0,
+                grad_input,
+            );
+        }
+    }
+}
+
+fn add(row: &mut [f32], values: &[f32]) {
+    for (x, v) in row.iter_mut().zip(values) {
+        *x += v;
+    }
+}
+
+/// `sums[j] += sum over rows of matrix[row, j]`, in row order (so the same
+/// bits whatever the thread count), parallel over blocks of columns.
+fn column_sums(matrix: &[f32], columns: usize, sums: &mut [f32]) {
+    const BLOCK: usize = 64;
+    sums.par_chunks_mut(BLOCK).enumerate().for_each(|(block, sums)| {
+        let start = block * BLOCK;
+        for row in matrix.chunks_exact(columns) {
+            add(sums, &row[start..start + sums.len()]);
+        }
+    });
+}
+
+// ---------------------------------------------------------- convolution
+
+/// 2-D convolution, stride 1, zero padding, as im2col + one matrix product
+/// per group of samples.
+#[derive(Debug, Clone)]
+pub struct Conv2d {
+    pub input: Shape,
+    pub output: Shape,
+    pub kernel: usize,
+    pub padding: usize,
+    /// [out_channels, in_channels * kernel * kernel].
+    pub weight: Param,
+    pub bias: Param,
+    pub feedback: Option<Vec<f32>>,
+}
+
+/// Samples per im2col matrix: big enough for efficient products, small
+/// enough to stay in cache. Fixed, so sums do not depend on threads.
+const CONV_GROUP: usize = 8;
+
+impl Conv2d {
+    pub fn new(input: Shape, out_channels: usize, kernel: usize, padding: usize, rng: &mut impl Rng) -> Conv2d {
+        let fan_in = input.channels * kernel * kernel;
+        Conv2d {
+            input,
+            output: Shape {
+                channels: out_channels,
+                height: input.height + 2 * padding + 1 - kernel,
+                width: input.width + 2 * padding + 1 - kernel,
+            },
+            kernel,
+            padding,
+            weight: Param::uniform(out_channels * fan_in, fan_in, rng),
+            bias: Param::uniform(out_channels, fan_in, rng),
+            feedback: None,
+        }
+    }
+
+    pub fn use_feedback_alignment(&mut self, rng: &mut impl Rng) {
+        let fan_in = self.patch();
+        self.feedback = Some(feedback(self.output.channels * fan_in, fan_in, rng));
+    }
+
+    fn patch(&self) -> usize {
+        self.input.channels * self.kernel * self.kernel
+    }
+
+    fn pixels(&self) -> usize {
+        self.output.height * self.output.width
+    }
+
+    /// Unfolds `samples` into `cols` [patch, samples * pixels]: column
+    /// s * pixels + p holds the patch under output pixel p of sample s.
+    fn im2col(&self, samples: &[f32], cols: &mut [f32]) {
+        let (k, pad) = (self.kernel, self.padding as isize);
+        let (h, w) = (self.input.height as isize, self.input.width as isize);
+        let (ho, wo) = (self.output.height, self.output.width);
+        let n = samples.len() / self.input.len();
+        let width = n * ho * wo;
+        for c in 0..self.input.channels {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let row = (c * k + ky) * k + kx;
+                    let out = &mut cols[row * width..(row + 1) * width];
+                    for s in 0..n {
+                        let plane = &samples[s * self.input.len() + c * (h * w) as usize..][..(h * w) as usize];
+                        for oy in 0..ho {
+                            let y = oy as isize + ky as isize - pad;
+                            let dst = &mut out[s * ho * wo + oy * wo..][..wo];
+                            if y < 0 || y >= h {
+                                dst.fill(0.0);
+                                continue;
+                            }
+                            let src = &plane[(y * w) as usize..][..w as usize];
+                            for (ox, d) in dst.iter_mut().enumerate() {
+                                let x = ox as isize + kx as isize - pad;
+                                *d = if x < 0 || x >= w { 0.0 } else { src[x as usize] };
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds `cols` back into `samples`.
+    fn col2im(&self, cols: &[f32], samples: &mut [f32]) {
+        let (k, pad) = (self.kernel, self.padding as isize);
+        let (h, w) = (self.input.height as isize, self.input.width as isize);
+        let (ho, wo) = (self.output.height, self.output.width);
+        let n = samples.len() / self.input.len();
+        let width = n * ho * wo;
+        samples.fill(0.0);
+        for c in 0..self.input.channels {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let row = (c * k + ky) * k + kx;
+                    let col = &cols[row * width..(row + 1) * width];
+                    for s in 0..n {
+                        let plane = &mut samples[s * self.input.len() + c * (h * w) as usize..][..(h * w) as usize];
+                        for oy in 0..ho {
+                            let y = oy as isize + ky as isize - pad;
+                            if y < 0 || y >= h {
+                                continue;
+                            }
+                            let src = &col[s * ho * wo + oy * wo..][..wo];
+                            let dst = &mut plane[(y * w) as usize..][..w as usize];
+                            for (ox, v) in src.iter().enumerate() {
+                                let x = ox as isize + kx as isize - pad;
+                                if x >= 0 && x < w {
+                                    dst[x as usize] += v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn forward(&self, input: &[f32], output: &mut [f32]) {
+        let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
+        input
+            .par_chunks(CONV_GROUP * self.input.len())
+            .zip(output.par_chunks_mut(CONV_GROUP * self.output.len()))
+            .for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(cols, product), (samples, out)| {
+                    let n = samples.len() / self.input.len();
+                    cols.resize(patch * n * pixels, 0.0);
+                    product.resize(channels * n * pixels, 0.0);
+                    self.im2col(samples, cols);
+                    gemm_here(
+                        channels,
+                        patch,
+                        n * pixels,
+                        &self.weight.value,
+                        Op::Normal,
+                        cols,
+                        Op::Normal,
+                        product,
+                    );
+                    // [channels, n * pixels] -> n x [channels, pixels], plus bias.
+                    for s in 0..n {
+                        for c in 0..channels {
+                            let src = &product[c * n * pixels + s * pixels..][..pixels];
+                            let dst = &mut out[(s * channels + c) * pixels..][..pixels];
+                            let b = self.bias.value[c];
+                            for (d, v) in dst.iter_mut().zip(src) {
+                                *d = v + b;
+                            }
+                        }
+                    }
+                },
+            );
+    }
+
+    pub fn backward(&mut self, input: &[f32], grad_output: &[f32], grad_input: Option<&mut [f32]>) {
+        let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
+        let groups = grad_output.len().div_ceil(CONV_GROUP * self.output.len());
+        // One partial weight and bias gradient per group, summed in group
+        // order afterwards (deterministic whatever the threads).
+        let mut partial = vec![0.0f32; groups * (channels * patch + channels)];
+        let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
+        let this = &*self;
+        let work = |(group, (samples, grad)): (usize, (&[f32], &[f32])),
+                    partial: &mut [f32],
+                    grad_in: Option<&mut [f32]>,
+                    (cols, g, dcols): &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
+            let _ = group;
+            let n = samples.len() / this.input.len();
+            cols.resize(patch * n * pixels, 0.0);
+            g.resize(channels * n * pixels, 0.0);
+            this.im2col(samples, cols);
+            // n x [channels, pixels] -> [channels, n * pixels].
+            for s in 0..n {
+                for c in 0..channels {
+                    g[c * n * pixels + s * pixels..][..pixels]
+                        .copy_from_slice(&grad[(s * channels + c) * pixels..][..pixels]);
+                }
+            }
+            let (dw, db) = partial.split_at_mut(channels * patch);
+            gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
+            for (c, db) in db.iter_mut().enumerate() {
+                *db = g[c * n * pixels..(c + 1) * n * pixels].iter().sum();
+            }
+            if let Some(grad_in) = grad_in {
+                dcols.resize(patch * n * pixels, 0.0);
+                gemm_here(
+                    patch,
+                    channels,
+                    n * pixels,
+                    matrix,
+                    Op::Transposed,
+                    g,
+                    Op::Normal,
+                    dcols,
+                );
+                this.col2im(dcols, grad_in);
+            }
+        };
+        let group_in = CONV_GROUP * self.input.len();
+        let group_out = CONV_GROUP * self.output.len();
+        let stride = channels * patch + channels;
+        match grad_input {
+            Some(grad_input) => input
+                .par_chunks(group_in)
+                .zip(grad_output.par_chunks(group_out))
+                .enumerate()
+                .zip(partial.par_chunks_mut(stride))
+                .zip(grad_input.par_chunks_mut(group_in))
+                .for_each_init(
+                    || (Vec::new(), Vec::new(), Vec::new()),
+                    |scratch, ((job, partial), grad_in)| work(job, partial, Some(grad_in), scratch),
+                ),
+            None => input
+                .par_chunks(group_in)
+                .zip(grad_output.par_chunks(group_out))
+                .enumerate()
+                .zip(partial.par_chunks_mut(stride))
+                .for_each_init(
+                    || (Vec::new(), Vec::new(), Vec::new()),
+                    |scratch, (job, partial)| work(job, partial, None, scratch),
+                ),
+        }
+        for part in partial.chunks_exact(stride) {
+            add(&mut self.weight.grad, &part[..channels * patch]);
+            add(&mut self.bias.grad, &part[channels * patch..]);
+        }
+    }
+}
+
+/// A product on the calling thread (inside a parallel loop already).
+#[allow(clippy::too_many_arguments)]
+fn gemm_here(m: usize, k: usize, n: usize, a: &[f32], op_a: Op, b: &[f32], op_b: Op, c: &mut [f32]) {
+    super::gemm::gemm_serial(m, k, n, a, op_a, b, op_b, 0.0, c);
+}
+
+// -------------------------------------------------------------- pooling
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolKind {
+    Max,
+    Average,
+}
+
+/// Non-overlapping pooling over size x size windows (stride = size).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub kind: PoolKind,
+    pub size: usize,
+    pub input: Shape,
+    pub output: Shape,
+    /// Max pooling: the input index (within the sample) of each output's maximum.
+    argmax: Vec<u32>,
+}
+
+impl Pool {
+    pub fn new(kind: PoolKind, size: usize, input: Shape) -> Pool {
+        Pool {
+            kind,
+            size,
+            input,
+            output: Shape {
+                channels: input.channels,
+                height: input.height / size,
+                width: input.width / size,
+            },
+            argmax: Vec::new(),
+        }
+    }
+
+    pub fn forward(&mut self, input: &[f32], output: &mut [f32]) {
+        let (size, inp, out) = (self.size, self.input, self.output);
+        let rows = input.len() / inp.len();
+        // Average pooling does not need it, but one layout keeps one loop.
+        self.argmax.resize(rows * out.len(), 0);
+        let kind = self.kind;
+        let scale = 1.0 / (size * size) as f32;
+        input
+            .par_chunks(inp.len())
+            .zip(output.par_chunks_mut(out.len()))
+            .zip(self.argmax.par_chunks_mut(out.len()))
+            .for_each(|((x, y), arg)| {
+                for c in 0..out.channels {
+                    for oy in 0..out.height {
+                        for ox in 0..out.width {
+                            let o = (c * out.height + oy) * out.width + ox;
+                            let mut best = f32::NEG_INFINITY;
+                            let mut best_index = 0;
+                            let mut sum = 0.0;
+                            for dy in 0..size {
+                                for dx in 0..size {
+                                    let i = (c * inp.height + oy * size + dy) * inp.width + ox * size + dx;
+                                    sum += x[i];
+                                    if x[i] > best {
+                                        best = x[i];
+                                        best_index = i;
+                                    }
+                                }
+                            }
+                            match kind {
+                                PoolKind::Max => {
+                                    y[o] = best;
+                                    arg[o] = best_index as u32;
+                                }
+                                PoolKind::Average => y[o] = sum * scale,
+                            }
+                        }
+                    }
+                }
+            });
+    }
+
+    pub fn backward(&self, grad_output: &[f32], grad_input: &mut [f32]) {
+        let (size, inp, out) = (self.size, self.input, self.output);
+        let scale = 1.0 / (size * size) as f32;
+        grad_input
+            .par_chunks_mut(inp.len())
+            .zip(grad_output.par_chunks(out.len()))
+            .enumerate()
+            .for_each(|(row, (gi, go))| {
+                gi.fill(0.0);
+                match self.kind {
+                    PoolKind::Max => {
+                        let arg = &self.argmax[row * out.len()..(row + 1) * out.len()];
+                        for (g, &i) in go.iter().zip(arg) {
+                            gi[i as usize] += g;
+                        }
+                    }
+                    PoolKind::Average => {
+                        for c in 0..out.channels {
+                            for oy in 0..out.height {
+                                for ox in 0..out.width {
+                                    let g = go[(c * out.height + oy) * out.width + ox] * scale;
+                                    for dy in 0..size {
+                                        for dx in 0..size {
+                                            gi[(c * inp.height + oy * size + dy) * inp.width + ox * size + dx] += g;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+    }
+}
+
+// ------------------------------------------------------------------ LIF
+
+/// A layer of leaky integrate-and-fire neurons in discrete time, one per
+/// input feature (any shape), optionally with all-to-all recurrent weights:
+///
+/// m[t] = beta m[t-1] + x[t] + V s[t-1] - reset,  s[t] = H(m[t] - threshold)
+///
+/// where the reset acts one step after the spike (`Reset`). Its output is the
+/// spikes (0 or 1). The backward pass is backprop through time with the
+/// surrogate derivative in place of H'; with `detach_reset` the reset is
+/// treated as a constant (snnTorch's default), otherwise its gradient flows too.
+#[derive(Debug, Clone)]
+pub struct Lif {
+    pub shape: Shape,
+    pub beta: f32,
+    pub threshold: f32,
+    pub reset: Reset,
+    pub surrogate: Surrogate,
+    pub slope: f32,
+    pub detach_reset: bool,
+    /// Recurrent weights [n, n]: row i holds the inputs of neuron i.
+    pub recurrent: Option<Param>,
+    /// The membrane potential of every row from the last forward pass.
+    pub membrane: Vec<f32>,
+    /// The loss's gradient with respect to `membrane` (set by a membrane
+    /// loss on the output layer; empty when there is none).
+    pub membrane_grad: Vec<f32>,
+    current: Vec<f32>,
+    delta: Vec<f32>,
+}
+
+/// Elements per parallel task of the elementwise loops.
+const ELEMENTS_PER_TASK: usize = 8192;
+
+impl Lif {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        shape: Shape,
+        beta: f32,
+        threshold: f32,
+        reset: Reset,
+        surrogate: Surrogate,
+        slope: f32,
+        detach_reset: bool,
+        recurrent: bool,
+        rng: &mut impl Rng,
+    ) -> Lif {
+        let n = shape.len();
+        Lif {
+            shape,
+            beta,
+            threshold,
+            reset,
+            surrogate,
+            slope,
+            detach_reset,
+            recurrent: recurrent.then(|| Param::uniform(n * n, n, rng)),
+            membrane: Vec::new(),
+            membrane_grad: Vec::new(),
+            current: Vec::new(),
+            delta: Vec::new(),
+        }
+    }
+
+    pub fn forward(&mut self, input: &[f32], spikes: &mut [f32], steps: usize) {
+        let block = input.len() / steps;
+        let n = self.shape.len();
+        let batch = block / n;
+        self.membrane.resize(input.len(), 0.0);
+        if self.recurrent.is_some() {
+            self.current.resize(block, 0.0);
+        }
+        let (beta, threshold, reset) = (self.beta, self.threshold, self.reset);
+        for t in 0..steps {
+            let (before, now) = self.membrane.split_at_mut(t * block);
+            let membrane = &mut now[..block];
+            let (spikes_before, spikes_now) = spikes.split_at_mut(t * block);
+            let spikes_now = &mut spikes_now[..block];
+            let mut x = &input[t * block..(t + 1) * block];
+            if t > 0 {
+                if let Some(v) = &self.recurrent {
+                    self.current.copy_from_slice(x);
+                    let previous = &spikes_before[(t - 1) * block..];
+                    gemm(
+                        batch,
+                        n,
+                        n,
+                        previous,
+                        Op::Normal,
+                        &v.value,
+                        Op::Transposed,
+                        1.0,
+                        &mut self.current,
+                    );
+                    x = &self.current;
+                }
+            }
+            if t == 0 {
+                membrane
+                    .par_chunks_mut(ELEMENTS_PER_TASK)
+                    .zip(spikes_now.par_chunks_mut(ELEMENTS_PER_TASK))
+                    .zip(x.par_chunks(ELEMENTS_PER_TASK))
+                    .for_each(|((m, s), x)| {
+                        for ((m, s), x) in m.iter_mut().zip(s.iter_mut()).zip(x) {
+                            *m = *x;
+                            *s = if *m > threshold { 1.0 } else { 0.0 };
+                        }
+                    });
+                continue;
+            }
+            let m_before = &before[(t - 1) * block..];
+            let s_before = &spikes_before[(t - 1) * block..];
+            membrane
+                .par_chunks_mut(ELEMENTS_PER_TASK)
+                .zip(spikes_now.par_chunks_mut(ELEMENTS_PER_TASK))
+                .zip(x.par_chunks(ELEMENTS_PER_TASK))
+                .zip(
+                    m_before
+                        .par_chunks(ELEMENTS_PER_TASK)
+                        .zip(s_before.par_chunks(ELEMENTS_PER_TASK)),
+                )
+                .for_each(|(((m, s), x), (m0, s0))| {
+                    for i in 0..m.len() {
+                        let carried = match reset {
+                            Reset::Subtract => beta * m0[i] - threshold * s0[i],
+                            Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
+                            Reset::None => beta * m0[i],
+                        };
+                        m[i] = carried + x[i];
+                        s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
+                    }
+                });
+        }
+    }
+
+    /// Backprop through time: from the gradient of the spikes (and of the
+    /// membrane, if a loss set it) to the gradient of the input current;
+    /// accumulates the recurrent weights' gradient.
+    pub fn backward(&mut self, spikes: &[f32], grad_spikes: &[f32], grad_input: Option<&mut [f32]>, steps: usize) {
+        let rows_len = spikes.len();
+        let block = rows_len / steps;
+        let n = self.shape.len();
+        let batch = block / n;
+        self.delta.resize(rows_len, 0.0);
+        let has_membrane_grad = self.membrane_grad.len() == rows_len;
+        let (beta, threshold, reset, detach) = (self.beta, self.threshold, self.reset, self.detach_reset);
+        let (surrogate, slope) = (self.surrogate, self.slope);
+        let zeros = [0.0f32; 0];
+        for t in (0..steps).rev() {
+            let (now, after) = self.delta.split_at_mut((t + 1) * block);
+            let delta = &mut now[t * block..];
+            let next: &[f32] = if t + 1 < steps { &after[..block] } else { &zeros };
+            // Gradient reaching s[t]: from the layer above, and through the
+            // recurrent weights from m[t+1].
+            let mut g_s = &grad_spikes[t * block..(t + 1) * block];
+            if let (Some(v), false) = (&self.recurrent, next.is_empty()) {
+                self.current.resize(block, 0.0);
+                self.current.copy_from_slice(g_s);
+                gemm(
+                    batch,
+                    n,
+                    n,
+                    next,
+                    Op::Normal,
+                    &v.value,
+                    Op::Normal,
+                    1.0,
+                    &mut self.current,
+                );
+                g_s = &self.current;
+            }
+            let m = &self.membrane[t * block..(t + 1) * block];
+            let s = &spikes[t * block..(t + 1) * block];
+            let g_m = if has_membrane_grad {
+                &self.membrane_grad[t * block..(t + 1) * block]
+            } else {
+                &zeros[..]
+            };
+            delta
+                .par_chunks_mut(ELEMENTS_PER_TASK)
+                .enumerate()
+                .for_each(|(chunk, delta)| {
+                    let start = chunk * ELEMENTS_PER_TASK;
+                    for (i, d) in delta.iter_mut().enumerate() {
+                        let k = start + i;
+                        let u = m[k] - threshold;
+                        let mut g = g_s[k];
+                        let mut carry = 0.0;
+                        if !next.is_empty() {
+                            let dn = next[k];
+                            carry = match reset {
+                                Reset::Zero => beta * (1.0 - s[k]) * dn,
+                                _ => beta * dn,
+                            };
+                            if !detach {
+                                g += match reset {
+                                    Reset::Subtract => -threshold * dn,
+                                    Reset::Zero => -beta * m[k] * dn,
+                                    Reset::None => 0.0,
+                                };
+                            }
+                        }
+                        *d = g * surrogate.derivative(slope, u) + carry + if g_m.is_empty() { 0.0 } else { g_m[k] };
+                    }
+                });
+        }
+        if let Some(v) = &mut self.recurrent {
+            if steps > 1 {
+                gemm(
+                    n,
+                    (steps - 1) * batch,
+                    n,
+                    &self.delta[block..],
+                    Op::Transposed,
+                    &spikes[..(steps - 1) * block],
+                    Op::Normal,
+                    1.0,
+                    &mut v.grad,
+                );
+            }
+        }
+        if let Some(grad_input) = grad_input {
+            grad_input.copy_from_slice(&self.delta);
+        }
+    }
+}
+
+// ------------------------------------------------------------- ReLU
+
+pub fn relu_forward(input: &[f32], output: &mut [f32]) {
+    output
+        .par_chunks_mut(ELEMENTS_PER_TASK)
+        .zip(input.par_chunks(ELEMENTS_PER_TASK))
+        .for_each(|(y, x)| {
+            for (y, x) in y.iter_mut().zip(x) {
+                *y = x.max(0.0);
+            }
+        });
+}
+
+pub fn relu_backward(input: &[f32], grad_output: &[f32], grad_input: &mut [f32]) {
+    grad_input
+        .par_chunks_mut(ELEMENTS_PER_TASK)
+        .zip(
+            input
+                .par_chunks(ELEMENTS_PER_TASK)
+                .zip(grad_output.par_chunks(ELEMENTS_PER_TASK)),
+        )
+        .for_each(|(gi, (x, go))| {
+            for ((gi, x), go) in gi.iter_mut().zip(x).zip(go) {
+                *gi = if *x > 0.0 { *go } else { 0.0 };
+            }
+        });
+}

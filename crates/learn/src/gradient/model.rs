@@ -1,0 +1,317 @@
+//! A feed-forward stack of layers (spiking layers may be recurrent within
+//! themselves), its forward pass over `steps x batch` rows, and its backward
+//! pass by the chosen credit assignment.
+
+use super::gemm::{gemm, Op};
+use super::layers::{relu_backward, relu_forward, Conv2d, Dense, Lif, Param, Pool, Shape};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone)]
+pub enum Layer {
+    Dense(Dense),
+    Conv(Conv2d),
+    Pool(Pool),
+    Relu(Shape),
+    Flatten(Shape),
+    Lif(Lif),
+}
+
+impl Layer {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "dense",
+            Layer::Conv(_) => "conv2d",
+            Layer::Pool(p) => match p.kind {
+                super::layers::PoolKind::Max => "max_pool",
+                super::layers::PoolKind::Average => "avg_pool",
+            },
+            Layer::Relu(_) => "relu",
+            Layer::Flatten(_) => "flatten",
+            Layer::Lif(l) if l.recurrent.is_some() => "lif (recurrent)",
+            Layer::Lif(_) => "lif",
+        }
+    }
+
+    pub fn output_shape(&self) -> Shape {
+        match self {
+            Layer::Dense(d) => Shape::flat(d.units),
+            Layer::Conv(c) => c.output,
+            Layer::Pool(p) => p.output,
+            Layer::Relu(s) | Layer::Flatten(s) => *s,
+            Layer::Lif(l) => l.shape,
+        }
+    }
+
+    /// Its trainable tensors, in a fixed order.
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        match self {
+            Layer::Dense(d) => vec![&mut d.weight, &mut d.bias],
+            Layer::Conv(c) => vec![&mut c.weight, &mut c.bias],
+            Layer::Lif(l) => l.recurrent.iter_mut().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn params(&self) -> Vec<&Param> {
+        match self {
+            Layer::Dense(d) => vec![&d.weight, &d.bias],
+            Layer::Conv(c) => vec![&c.weight, &c.bias],
+            Layer::Lif(l) => l.recurrent.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn has_weights(&self) -> bool {
+        matches!(self, Layer::Dense(_) | Layer::Conv(_))
+    }
+
+    /// A nonlinearity: where direct feedback alignment delivers the error.
+    fn is_nonlinear(&self) -> bool {
+        matches!(self, Layer::Relu(_) | Layer::Lif(_))
+    }
+}
+
+/// How the error reaches the hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditAssignment {
+    /// Exact gradients (through time for spiking layers).
+    Backprop,
+    /// Lillicrap et al. 2016: the backward pass through each weight layer
+    /// uses a fixed random matrix instead of the transposed weights.
+    FeedbackAlignment,
+    /// Nøkland 2016: the output error goes straight to each hidden layer's
+    /// output through a fixed random matrix; nothing passes between hidden
+    /// layers.
+    DirectFeedbackAlignment,
+}
+
+pub struct Network {
+    pub input: Shape,
+    pub steps: usize,
+    pub layers: Vec<Layer>,
+    pub credit: CreditAssignment,
+    /// Direct feedback alignment: for the output of layer i (a hidden
+    /// nonlinearity), the fixed matrix [classes, size] that carries the error.
+    direct_feedback: Vec<Option<Vec<f32>>>,
+    /// activations[0] is the input; activations[i + 1] the output of layer i.
+    activations: Vec<Vec<f32>>,
+    /// grads[i]: the loss's gradient with respect to activations[i].
+    grads: Vec<Vec<f32>>,
+}
+
+impl Network {
+    pub fn new(
+        input: Shape,
+        steps: usize,
+        layers: Vec<Layer>,
+        credit: CreditAssignment,
+        rng: &mut impl Rng,
+    ) -> Network {
+        let mut layers = layers;
+        let classes = layers.last().map(|l| l.output_shape().len()).unwrap_or(0);
+        let last_weights = layers.iter().rposition(Layer::has_weights).unwrap_or(0);
+        let mut direct_feedback = vec![None; layers.len()];
+        match credit {
+            CreditAssignment::Backprop => {}
+            CreditAssignment::FeedbackAlignment => {
+                for layer in &mut layers {
+                    match layer {
+                        Layer::Dense(d) => d.use_feedback_alignment(rng),
+                        Layer::Conv(c) => c.use_feedback_alignment(rng),
+                        _ => {}
+                    }
+                }
+            }
+            CreditAssignment::DirectFeedbackAlignment => {
+                for (i, layer) in layers.iter().enumerate().take(last_weights) {
+                    if layer.is_nonlinear() {
+                        let size = layer.output_shape().len();
+                        let bound = 1.0 / (classes as f32).sqrt();
+                        direct_feedback[i] = Some((0..classes * size).map(|_| rng.gen_range(-bound..bound)).collect());
+                    }
+                }
+            }
+        }
+        let n = layers.len();
+        Network {
+            input,
+            steps,
+            layers,
+            credit,
+            direct_feedback,
+            activations: vec![Vec::new(); n + 1],
+            grads: vec![Vec::new(); n + 1],
+        }
+    }
+
+    pub fn classes(&self) -> usize {
+        self.layers.last().map(|l| l.output_shape().len()).unwrap_or(0)
+    }
+
+    /// The input buffer for `batch` samples (steps x batch rows), to fill
+    /// before `forward`.
+    pub fn input_mut(&mut self, batch: usize) -> &mut [f32] {
+        let len = self.steps * batch * self.input.len();
+        self.activations[0].resize(len, 0.0);
+        &mut self.activations[0]
+    }
+
+    /// Runs the input through every layer; returns the output rows.
+    pub fn forward(&mut self, batch: usize) -> &[f32] {
+        let rows = self.steps * batch;
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let (before, after) = self.activations.split_at_mut(i + 1);
+            let input = &before[i];
+            let output = &mut after[0];
+            output.resize(rows * layer.output_shape().len(), 0.0);
+            match layer {
+                Layer::Dense(d) => d.forward(input, output),
+                Layer::Conv(c) => c.forward(input, output),
+                Layer::Pool(p) => p.forward(input, output),
+                Layer::Relu(_) => relu_forward(input, output),
+                Layer::Flatten(_) => output.copy_from_slice(input),
+                Layer::Lif(l) => l.forward(input, output, self.steps),
+            }
+        }
+        &self.activations[self.layers.len()]
+    }
+
+    pub fn output(&self) -> &[f32] {
+        &self.activations[self.layers.len()]
+    }
+
+    /// The output layer's membrane potentials, if it is a LIF layer.
+    pub fn output_membrane(&self) -> Option<&[f32]> {
+        match self.layers.last() {
+            Some(Layer::Lif(l)) => Some(&l.membrane),
+            _ => None,
+        }
+    }
+
+    /// The buffers a loss writes: the gradient of the output, and of the
+    /// output layer's membrane (if it is a LIF layer).
+    pub fn loss_grads_mut(&mut self) -> (&mut Vec<f32>, Option<&mut Vec<f32>>) {
+        let n = self.layers.len();
+        let len = self.activations[n].len();
+        self.grads[n].resize(len, 0.0);
+        let membrane = match self.layers.last_mut() {
+            Some(Layer::Lif(l)) => Some(&mut l.membrane_grad),
+            _ => None,
+        };
+        (&mut self.grads[n], membrane)
+    }
+
+    pub fn zero_grads(&mut self) {
+        for layer in &mut self.layers {
+            for p in layer.params_mut() {
+                p.grad.fill(0.0);
+            }
+        }
+    }
+
+    /// Accumulates the parameter gradients from the loss's gradients (set
+    /// through `loss_grads_mut`) by the network's credit assignment.
+    pub fn backward(&mut self) {
+        let n = self.layers.len();
+        match self.credit {
+            CreditAssignment::Backprop | CreditAssignment::FeedbackAlignment => self.backward_range(0, n),
+            CreditAssignment::DirectFeedbackAlignment => {
+                // The output block: from the output down to the last weight
+                // layer, whose output gradient is the error e.
+                let last_weights = self.layers.iter().rposition(Layer::has_weights).unwrap_or(0);
+                let block_start = self.layers[..last_weights]
+                    .iter()
+                    .rposition(Layer::is_nonlinear)
+                    .map_or(0, |i| i + 1);
+                self.backward_range(block_start, n);
+                let rows = self.activations[last_weights + 1].len() / self.classes().max(1);
+                let classes = self.classes();
+                // Each hidden block gets B_i e at its nonlinearity's output.
+                let mut end = block_start;
+                while end > 0 {
+                    let top = end - 1;
+                    let start = self.layers[..top]
+                        .iter()
+                        .rposition(Layer::is_nonlinear)
+                        .map_or(0, |i| i + 1);
+                    if let Some(b) = &self.direct_feedback[top] {
+                        let size = self.layers[top].output_shape().len();
+                        let (lower, upper) = self.grads.split_at_mut(last_weights + 1);
+                        let error = &upper[0];
+                        let target = &mut lower[top + 1];
+                        target.resize(rows * size, 0.0);
+                        gemm(rows, classes, size, error, Op::Normal, b, Op::Normal, 0.0, target);
+                        self.backward_range(start, end);
+                    }
+                    end = start;
+                }
+            }
+        }
+        if let Some(Layer::Lif(l)) = self.layers.last_mut() {
+            l.membrane_grad.clear();
+        }
+    }
+
+    /// Backward through layers start..end, from grads[end]; the gradient of
+    /// activations[start] is computed only if start > 0 is not a block edge
+    /// (never for start = 0, the input).
+    fn backward_range(&mut self, start: usize, end: usize) {
+        let steps = self.steps;
+        for i in (start..end).rev() {
+            let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
+            let grad_output = &grads_upper[0];
+            let want_input = i > start;
+            let grad_input = &mut grads_lower[i];
+            if want_input {
+                grad_input.resize(self.activations[i].len(), 0.0);
+            }
+            let input = &self.activations[i];
+            let output = &self.activations[i + 1];
+            let grad_input = want_input.then_some(&mut grad_input[..]);
+            match &mut self.layers[i] {
+                Layer::Dense(d) => d.backward(input, grad_output, grad_input),
+                Layer::Conv(c) => c.backward(input, grad_output, grad_input),
+                Layer::Pool(p) => {
+                    if let Some(g) = grad_input {
+                        p.backward(grad_output, g)
+                    }
+                }
+                Layer::Relu(_) => {
+                    if let Some(g) = grad_input {
+                        relu_backward(input, grad_output, g)
+                    }
+                }
+                Layer::Flatten(_) => {
+                    if let Some(g) = grad_input {
+                        g.copy_from_slice(grad_output)
+                    }
+                }
+                Layer::Lif(l) => l.backward(output, grad_output, grad_input, steps),
+            }
+        }
+    }
+
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.layers.iter_mut().flat_map(Layer::params_mut).collect()
+    }
+
+    pub fn params(&self) -> Vec<&Param> {
+        self.layers.iter().flat_map(Layer::params).collect()
+    }
+
+    /// Weights and biases in all.
+    pub fn parameter_count(&self) -> usize {
+        self.params().iter().map(|p| p.value.len()).sum()
+    }
+
+    /// A one-line description: `784 -> dense 800 -> relu -> dense 10`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}", self.input);
+        for layer in &self.layers {
+            s.push_str(&format!(" -> {} {}", layer.kind(), layer.output_shape()));
+        }
+        s
+    }
+}

@@ -1,0 +1,332 @@
+//! Gradients against known answers: backprop (dense, convolution, pooling,
+//! ReLU, flatten) against finite differences of the loss; backprop through
+//! time in LIF layers (surrogate derivative, recurrent weights, resets)
+//! against forward-mode differentiation of the same equations written
+//! independently in f64; the losses against finite differences.
+
+use cognitron_learn::gradient::layers::{Conv2d, Dense, Lif, Pool, PoolKind, Reset, Shape, Surrogate};
+use cognitron_learn::gradient::loss::{self, Batch, Loss, Rates};
+use cognitron_learn::gradient::model::{CreditAssignment, Layer, Network};
+use cognitron_learn::gradient::train::batch_loss;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+const RATES: Rates = Rates {
+    correct_rate: 0.8,
+    incorrect_rate: 0.2,
+};
+
+fn fill_input(network: &mut Network, batch: usize, rng: &mut impl Rng) -> Vec<f32> {
+    let x: Vec<f32> = (0..network.steps * batch * network.input.len())
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    network.input_mut(batch).copy_from_slice(&x);
+    x
+}
+
+fn loss_at(network: &mut Network, x: &[f32], batch: usize, labels: &[u8], kind: Loss) -> f64 {
+    network.input_mut(batch).copy_from_slice(x);
+    network.forward(batch);
+    batch_loss(network, kind, &RATES, labels, false).0
+}
+
+/// Every parameter's backprop gradient against central differences.
+fn check_against_finite_differences(mut network: Network, batch: usize, kind: Loss, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let x = fill_input(&mut network, batch, &mut rng);
+    let labels: Vec<u8> = (0..batch).map(|_| rng.gen_range(0..network.classes() as u8)).collect();
+    network.forward(batch);
+    batch_loss(&mut network, kind, &RATES, &labels, true);
+    network.zero_grads();
+    network.backward();
+    let grads: Vec<Vec<f32>> = network.params().iter().map(|p| p.grad.clone()).collect();
+    let mut checked = 0;
+    for (k, grad) in grads.iter().enumerate() {
+        // A sample of each tensor's entries, always including the first.
+        let stride = (grad.len() / 12).max(1);
+        for i in (0..grad.len()).step_by(stride) {
+            let analytic = grad[i] as f64;
+            let original = network.params()[k].value[i];
+            // A ReLU or max-pool kink within eps of the point spoils one
+            // difference; it cannot spoil all three step sizes.
+            let mut numerics = Vec::new();
+            for eps in [3e-3f32, 1e-3, 3e-4] {
+                network.params_mut()[k].value[i] = original + eps;
+                let up = loss_at(&mut network, &x, batch, &labels, kind);
+                network.params_mut()[k].value[i] = original - eps;
+                let down = loss_at(&mut network, &x, batch, &labels, kind);
+                network.params_mut()[k].value[i] = original;
+                numerics.push((up - down) / (2.0 * eps as f64));
+            }
+            assert!(
+                numerics
+                    .iter()
+                    .any(|n| (n - analytic).abs() <= 1e-3 + 2e-2 * analytic.abs().max(n.abs())),
+                "tensor {k} entry {i}: backprop {analytic:.6}, finite differences {numerics:.6?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} entries checked");
+}
+
+fn rng(seed: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(seed)
+}
+
+#[test]
+fn mlp_backprop_matches_finite_differences() {
+    let mut r = rng(1);
+    let layers = vec![
+        Layer::Dense(Dense::new(12, 9, &mut r)),
+        Layer::Relu(Shape::flat(9)),
+        Layer::Dense(Dense::new(9, 7, &mut r)),
+        Layer::Relu(Shape::flat(7)),
+        Layer::Dense(Dense::new(7, 4, &mut r)),
+    ];
+    let network = Network::new(Shape::flat(12), 1, layers, CreditAssignment::Backprop, &mut r);
+    check_against_finite_differences(network, 5, Loss::CrossEntropy, 2);
+}
+
+#[test]
+fn cnn_backprop_matches_finite_differences() {
+    let mut r = rng(3);
+    let image = Shape {
+        channels: 2,
+        height: 8,
+        width: 8,
+    };
+    let conv1 = Conv2d::new(image, 3, 3, 1, &mut r); // 3x8x8
+    let pool1 = Pool::new(PoolKind::Max, 2, conv1.output); // 3x4x4
+    let conv2 = Conv2d::new(pool1.output, 4, 3, 0, &mut r); // 4x2x2
+    let pool2 = Pool::new(PoolKind::Average, 2, conv2.output); // 4x1x1
+    let out2 = conv2.output;
+    let layers = vec![
+        Layer::Conv(conv1.clone()),
+        Layer::Relu(conv1.output),
+        Layer::Pool(pool1.clone()),
+        Layer::Conv(conv2),
+        Layer::Relu(out2),
+        Layer::Pool(pool2),
+        Layer::Flatten(Shape::flat(4)),
+        Layer::Dense(Dense::new(4, 3, &mut r)),
+    ];
+    // 11 samples: more than one group of the convolution's batching.
+    let mut network = Network::new(image, 1, layers, CreditAssignment::Backprop, &mut r);
+    // Larger weights than the default initialisation spread the ReLUs'
+    // inputs, so that few lie within a finite-difference step of their kink.
+    for p in network.params_mut() {
+        p.value.iter_mut().for_each(|w| *w *= 3.0);
+    }
+    check_against_finite_differences(network, 11, Loss::CrossEntropy, 4);
+}
+
+#[test]
+fn spiking_output_losses_match_finite_differences_below_threshold() {
+    // With a threshold no membrane reaches, nothing spikes and the membrane
+    // loss is smooth: backprop through time must match finite differences
+    // exactly (the surrogate plays no part).
+    let mut r = rng(5);
+    let steps = 6;
+    let lif = Lif::new(
+        Shape::flat(4),
+        0.8,
+        1e6,
+        Reset::Subtract,
+        Surrogate::FastSigmoid,
+        25.0,
+        true,
+        false,
+        &mut r,
+    );
+    let layers = vec![
+        Layer::Dense(Dense::new(10, 6, &mut r)),
+        Layer::Relu(Shape::flat(6)),
+        Layer::Dense(Dense::new(6, 4, &mut r)),
+        Layer::Lif(lif),
+    ];
+    let network = Network::new(Shape::flat(10), steps, layers, CreditAssignment::Backprop, &mut r);
+    check_against_finite_differences(network, 3, Loss::CrossEntropyMembrane, 6);
+}
+
+#[test]
+fn losses_match_finite_differences() {
+    let mut r = rng(7);
+    let (steps, batch, classes) = (3, 4, 5);
+    let labels: Vec<u8> = (0..batch).map(|_| r.gen_range(0..classes as u8)).collect();
+    let output: Vec<f32> = (0..steps * batch * classes).map(|_| r.gen_range(-2.0..2.0)).collect();
+    let membrane: Vec<f32> = (0..steps * batch * classes).map(|_| r.gen_range(-2.0..2.0)).collect();
+    for kind in [
+        Loss::CrossEntropy,
+        Loss::CrossEntropyCount,
+        Loss::MseCount,
+        Loss::CrossEntropyMembrane,
+    ] {
+        let value = |output: &[f32], membrane: &[f32]| {
+            let b = Batch {
+                steps,
+                classes,
+                labels: &labels,
+                output,
+                membrane: Some(membrane),
+            };
+            loss::loss(kind, &b, &RATES, None, None)
+        };
+        let b = Batch {
+            steps,
+            classes,
+            labels: &labels,
+            output: &output,
+            membrane: Some(&membrane),
+        };
+        let mut g_out = vec![0.0; output.len()];
+        let mut g_mem = Vec::new();
+        loss::loss(kind, &b, &RATES, Some(&mut g_out), Some(&mut g_mem));
+        let eps = 1e-2;
+        for i in 0..output.len() {
+            for (which, analytic) in [(0, g_out[i]), (1, g_mem.get(i).copied().unwrap_or(0.0))] {
+                let (mut o, mut m) = (output.clone(), membrane.clone());
+                let target = if which == 0 { &mut o } else { &mut m };
+                target[i] += eps;
+                let up = value(&o, &m);
+                let target = if which == 0 { &mut o } else { &mut m };
+                target[i] -= 2.0 * eps;
+                let down = value(&o, &m);
+                let numeric = (up - down) / (2.0 * eps as f64);
+                assert!(
+                    (numeric - analytic as f64).abs() < 1e-3,
+                    "{kind:?} {} {i}: {analytic} vs {numeric}",
+                    if which == 0 { "output" } else { "membrane" }
+                );
+            }
+        }
+    }
+    // Known values: uniform logits give ln(classes).
+    let zeros = vec![0.0f32; batch * classes];
+    let b = Batch {
+        steps: 1,
+        classes,
+        labels: &labels,
+        output: &zeros,
+        membrane: None,
+    };
+    let ce = loss::loss(Loss::CrossEntropy, &b, &RATES, None, None);
+    assert!((ce - (classes as f64).ln()).abs() < 1e-6, "{ce}");
+}
+
+/// The LIF layer's equations in f64, differentiated forward in time along
+/// one direction (tangent) of the inputs and recurrent weights; returns the
+/// directional derivative of L = sum(a * s + c * m).
+#[allow(clippy::too_many_arguments)]
+fn forward_mode(
+    lif: &Lif,
+    x: &[f32],
+    x_dot: &[f64],
+    v_dot: &[f64],
+    a: &[f32],
+    c: &[f32],
+    steps: usize,
+    batch: usize,
+) -> f64 {
+    let n = lif.shape.len();
+    let (beta, theta, slope) = (lif.beta as f64, lif.threshold as f64, lif.slope);
+    let v = lif.recurrent.as_ref().map(|p| &p.value);
+    let mut total = 0.0;
+    for b in 0..batch {
+        let (mut m, mut s) = (vec![0.0f64; n], vec![0.0f64; n]);
+        let (mut m_dot, mut s_dot) = (vec![0.0f64; n], vec![0.0f64; n]);
+        for t in 0..steps {
+            let row = (t * batch + b) * n;
+            let (mut new_m, mut new_m_dot) = (vec![0.0; n], vec![0.0; n]);
+            for i in 0..n {
+                let mut current = x[row + i] as f64;
+                let mut current_dot = x_dot[row + i];
+                if let (Some(v), true) = (v, t > 0) {
+                    for j in 0..n {
+                        current += v[i * n + j] as f64 * s[j];
+                        current_dot += v[i * n + j] as f64 * s_dot[j] + v_dot[i * n + j] * s[j];
+                    }
+                }
+                // The reset's own derivative (through s) counts unless detached.
+                let keep = if lif.detach_reset { 0.0 } else { 1.0 };
+                let (carried, carried_dot) = if t == 0 {
+                    (0.0, 0.0)
+                } else {
+                    match lif.reset {
+                        Reset::Subtract => (beta * m[i] - theta * s[i], beta * m_dot[i] - keep * theta * s_dot[i]),
+                        Reset::Zero => (
+                            beta * m[i] * (1.0 - s[i]),
+                            beta * m_dot[i] * (1.0 - s[i]) - keep * beta * m[i] * s_dot[i],
+                        ),
+                        Reset::None => (beta * m[i], beta * m_dot[i]),
+                    }
+                };
+                new_m[i] = carried + current;
+                new_m_dot[i] = carried_dot + current_dot;
+            }
+            for i in 0..n {
+                m[i] = new_m[i];
+                m_dot[i] = new_m_dot[i];
+                s[i] = if m[i] as f32 > lif.threshold { 1.0 } else { 0.0 };
+                let u = (m[i] - theta) as f32;
+                s_dot[i] = lif.surrogate.derivative(slope, u) as f64 * m_dot[i];
+                total += a[row + i] as f64 * s_dot[i] + c[row + i] as f64 * m_dot[i];
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn lif_backprop_through_time_matches_forward_mode() {
+    let (steps, batch, n) = (7, 3, 5);
+    for (case, (reset, detach, recurrent, surrogate)) in [
+        (Reset::Subtract, true, false, Surrogate::FastSigmoid),
+        (Reset::Subtract, false, true, Surrogate::FastSigmoid),
+        (Reset::Zero, true, true, Surrogate::Arctan),
+        (Reset::Zero, false, false, Surrogate::Triangle),
+        (Reset::None, true, true, Surrogate::Arctan),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = rng(10 + case as u64);
+        let mut lif = Lif::new(
+            Shape::flat(n),
+            0.85,
+            0.6,
+            reset,
+            surrogate,
+            surrogate.default_slope() * 0.2,
+            detach,
+            recurrent,
+            &mut r,
+        );
+        let x: Vec<f32> = (0..steps * batch * n).map(|_| r.gen_range(-0.2..0.9)).collect();
+        let a: Vec<f32> = (0..x.len()).map(|_| r.gen_range(-1.0..1.0)).collect();
+        let c: Vec<f32> = (0..x.len()).map(|_| r.gen_range(-1.0..1.0)).collect();
+        let mut spikes = vec![0.0; x.len()];
+        lif.forward(&x, &mut spikes, steps);
+        let fired = spikes.iter().filter(|&&s| s > 0.0).count();
+        assert!(
+            fired > 10 && fired < x.len() * 2 / 3,
+            "case {case}: {fired} spikes, want some but not all"
+        );
+        lif.membrane_grad = c.clone();
+        let mut grad_x = vec![0.0; x.len()];
+        lif.backward(&spikes, &a, Some(&mut grad_x), steps);
+        // Directions: random tangents of x and of the recurrent weights.
+        let x_dot: Vec<f64> = (0..x.len()).map(|_| r.gen_range(-1.0..1.0)).collect();
+        let v_len = if recurrent { n * n } else { 0 };
+        let v_dot: Vec<f64> = (0..v_len).map(|_| r.gen_range(-1.0..1.0)).collect();
+        let want = forward_mode(&lif, &x, &x_dot, &v_dot, &a, &c, steps, batch);
+        let mut got: f64 = grad_x.iter().zip(&x_dot).map(|(g, d)| *g as f64 * d).sum();
+        if let Some(v) = &lif.recurrent {
+            got += v.grad.iter().zip(&v_dot).map(|(g, d)| *g as f64 * d).sum::<f64>();
+        }
+        assert!(
+            (got - want).abs() < 1e-4 * (1.0 + want.abs()),
+            "case {case} ({reset:?}, detach {detach}, recurrent {recurrent}): reverse {got}, forward {want}"
+        );
+    }
+}
