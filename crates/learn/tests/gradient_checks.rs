@@ -330,3 +330,77 @@ fn lif_backprop_through_time_matches_forward_mode() {
         );
     }
 }
+
+#[test]
+fn a_static_input_runs_the_first_layers_once_with_the_same_gradients() {
+    // conv - relu - pool - flatten - dense - LIF - dense - LIF, over 5 steps
+    // of the same input: once per step, and once per sample.
+    let build = |static_input: bool| {
+        let mut r = rng(21);
+        let image = Shape {
+            channels: 1,
+            height: 6,
+            width: 6,
+        };
+        let conv = Conv2d::new(image, 3, 3, 0, &mut r); // 3x4x4
+        let pool = Pool::new(PoolKind::Max, 2, conv.output); // 3x2x2
+        let lif = |n| {
+            Lif::new(
+                Shape::flat(n),
+                0.9,
+                0.3,
+                Reset::Subtract,
+                Surrogate::FastSigmoid,
+                5.0,
+                true,
+                false,
+                &mut rng(22),
+            )
+        };
+        let layers = vec![
+            Layer::Conv(conv.clone()),
+            Layer::Relu(conv.output),
+            Layer::Pool(pool),
+            Layer::Flatten(Shape::flat(12)),
+            Layer::Dense(Dense::new(12, 8, &mut r)),
+            Layer::Lif(lif(8)),
+            Layer::Dense(Dense::new(8, 4, &mut r)),
+            Layer::Lif(lif(4)),
+        ];
+        let mut network = Network::new(image, 5, layers, CreditAssignment::Backprop, &mut r);
+        for p in network.params_mut() {
+            p.value.iter_mut().for_each(|w| *w *= 3.0);
+        }
+        network.set_static_input(static_input);
+        network
+    };
+    let batch = 3;
+    let image: Vec<f32> = (0..batch * 36).map(|i| ((i * 37 % 17) as f32) / 17.0).collect();
+    let labels = [0u8, 2, 3];
+    let mut results = Vec::new();
+    for static_input in [false, true] {
+        let mut network = build(static_input);
+        let input = network.input_mut(batch);
+        for (k, x) in input.iter_mut().enumerate() {
+            *x = image[k % image.len()];
+        }
+        network.forward(batch);
+        let spikes: f32 = network.output().iter().sum();
+        let (value, _) = batch_loss(&mut network, Loss::CrossEntropyMembrane, &RATES, &labels, true);
+        network.zero_grads();
+        network.backward();
+        let grads: Vec<Vec<f32>> = network.params().iter().map(|p| p.grad.clone()).collect();
+        results.push((value, spikes, grads));
+    }
+    let ((loss_a, spikes_a, grads_a), (loss_b, spikes_b, grads_b)) = (&results[0], &results[1]);
+    assert!(*spikes_a > 0.0, "the output must spike for the test to mean anything");
+    assert_eq!(spikes_a, spikes_b);
+    assert!((loss_a - loss_b).abs() < 1e-6 * loss_a.abs());
+    for (k, (a, b)) in grads_a.iter().zip(grads_b).enumerate() {
+        let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max);
+        assert!(scale > 0.0, "tensor {k} has no gradient");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-5 * scale, "tensor {k}: {x} vs {y}");
+        }
+    }
+}

@@ -99,6 +99,13 @@ pub struct Network {
     activations: Vec<Vec<f32>>,
     /// grads[i]: the loss's gradient with respect to activations[i].
     grads: Vec<Vec<f32>>,
+    /// With an input that is the same at every step (analog encoding), the
+    /// layers before the first LIF layer see one row per sample, not one per
+    /// step: their output is computed once and repeated over the steps
+    /// (`repeated`), and the gradient reaching them is summed over the steps.
+    static_prefix: usize,
+    repeated: Vec<f32>,
+    repeated_grad: Vec<f32>,
 }
 
 impl Network {
@@ -143,6 +150,28 @@ impl Network {
             direct_feedback,
             activations: vec![Vec::new(); n + 1],
             grads: vec![Vec::new(); n + 1],
+            static_prefix: 0,
+            repeated: Vec::new(),
+            repeated_grad: Vec::new(),
+        }
+    }
+
+    /// Declares the input the same at every step (or not): the layers before
+    /// the first LIF layer then run once per sample instead of once per step.
+    /// The results are the same; the work of those layers is `steps` times less.
+    pub fn set_static_input(&mut self, on: bool) {
+        self.static_prefix = match self.layers.iter().position(|l| matches!(l, Layer::Lif(_))) {
+            Some(first_lif) if on && self.steps > 1 => first_lif,
+            _ => 0,
+        };
+    }
+
+    /// Rows of the input of layer i for `batch` samples.
+    fn rows_into(&self, i: usize, batch: usize) -> usize {
+        if i < self.static_prefix {
+            batch
+        } else {
+            self.steps * batch
         }
     }
 
@@ -152,18 +181,26 @@ impl Network {
 
     /// The input buffer for `batch` samples (steps x batch rows), to fill
     /// before `forward`.
+    /// With a static input (`set_static_input`), one row per sample.
     pub fn input_mut(&mut self, batch: usize) -> &mut [f32] {
-        let len = self.steps * batch * self.input.len();
+        let len = self.rows_into(0, batch) * self.input.len();
         self.activations[0].resize(len, 0.0);
         &mut self.activations[0]
     }
 
     /// Runs the input through every layer; returns the output rows.
     pub fn forward(&mut self, batch: usize) -> &[f32] {
-        let rows = self.steps * batch;
-        for (i, layer) in self.layers.iter_mut().enumerate() {
+        let prefix = self.static_prefix;
+        for i in 0..self.layers.len() {
+            let rows = if i < prefix { batch } else { self.steps * batch };
             let (before, after) = self.activations.split_at_mut(i + 1);
-            let input = &before[i];
+            let input = if i == prefix && prefix > 0 {
+                repeat(&before[i], self.steps, &mut self.repeated);
+                &self.repeated
+            } else {
+                &before[i]
+            };
+            let layer = &mut self.layers[i];
             let output = &mut after[0];
             output.resize(rows * layer.output_shape().len(), 0.0);
             match layer {
@@ -239,7 +276,14 @@ impl Network {
                     if let Some(b) = &self.direct_feedback[top] {
                         let size = self.layers[top].output_shape().len();
                         let (lower, upper) = self.grads.split_at_mut(last_weights + 1);
-                        let error = &upper[0];
+                        let mut error = &upper[0];
+                        let mut rows = rows;
+                        if top < self.static_prefix {
+                            // A layer that runs once per sample gets the error summed over steps.
+                            sum_over_steps(error, self.steps, &mut self.repeated_grad);
+                            error = &self.repeated_grad;
+                            rows /= self.steps;
+                        }
                         let target = &mut lower[top + 1];
                         target.resize(rows * size, 0.0);
                         gemm(rows, classes, size, error, Op::Normal, b, Op::Normal, 0.0, target);
@@ -259,36 +303,44 @@ impl Network {
     /// (never for start = 0, the input).
     fn backward_range(&mut self, start: usize, end: usize) {
         let steps = self.steps;
+        let prefix = self.static_prefix;
         for i in (start..end).rev() {
             let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
             let grad_output = &grads_upper[0];
             let want_input = i > start;
-            let grad_input = &mut grads_lower[i];
+            let into_prefix = i == prefix && prefix > 0;
+            let (input, grad_input) = if into_prefix {
+                (&self.repeated, &mut self.repeated_grad)
+            } else {
+                (&self.activations[i], &mut grads_lower[i])
+            };
             if want_input {
-                grad_input.resize(self.activations[i].len(), 0.0);
+                grad_input.resize(input.len(), 0.0);
             }
-            let input = &self.activations[i];
             let output = &self.activations[i + 1];
-            let grad_input = want_input.then_some(&mut grad_input[..]);
+            let grad_in = want_input.then_some(&mut grad_input[..]);
             match &mut self.layers[i] {
-                Layer::Dense(d) => d.backward(input, grad_output, grad_input),
-                Layer::Conv(c) => c.backward(input, grad_output, grad_input),
+                Layer::Dense(d) => d.backward(input, grad_output, grad_in),
+                Layer::Conv(c) => c.backward(input, grad_output, grad_in),
                 Layer::Pool(p) => {
-                    if let Some(g) = grad_input {
+                    if let Some(g) = grad_in {
                         p.backward(grad_output, g)
                     }
                 }
                 Layer::Relu(_) => {
-                    if let Some(g) = grad_input {
+                    if let Some(g) = grad_in {
                         relu_backward(input, grad_output, g)
                     }
                 }
                 Layer::Flatten(_) => {
-                    if let Some(g) = grad_input {
+                    if let Some(g) = grad_in {
                         g.copy_from_slice(grad_output)
                     }
                 }
-                Layer::Lif(l) => l.backward(output, grad_output, grad_input, steps),
+                Layer::Lif(l) => l.backward(output, grad_output, grad_in, steps),
+            }
+            if into_prefix && want_input {
+                sum_over_steps(&self.repeated_grad, steps, &mut grads_lower[i]);
             }
         }
     }
@@ -313,5 +365,25 @@ impl Network {
             s.push_str(&format!(" -> {} {}", layer.kind(), layer.output_shape()));
         }
         s
+    }
+}
+
+/// `out` = `rows` repeated `steps` times (time-major).
+fn repeat(rows: &[f32], steps: usize, out: &mut Vec<f32>) {
+    out.resize(rows.len() * steps, 0.0);
+    for block in out.chunks_exact_mut(rows.len().max(1)) {
+        block.copy_from_slice(rows);
+    }
+}
+
+/// `out[b] = sum over t of rows[t * batch + b]`, in step order.
+fn sum_over_steps(rows: &[f32], steps: usize, out: &mut Vec<f32>) {
+    let block = rows.len() / steps;
+    out.resize(block, 0.0);
+    out.copy_from_slice(&rows[..block]);
+    for t in 1..steps {
+        for (o, x) in out.iter_mut().zip(&rows[t * block..(t + 1) * block]) {
+            *o += x;
+        }
     }
 }

@@ -558,7 +558,9 @@ impl GradientExperiment {
             height: self.model.input[1],
             width: self.model.input[2],
         };
-        Network::new(input, self.model.steps, layers, self.training.method, &mut rng)
+        let mut network = Network::new(input, self.model.steps, layers, self.training.method, &mut rng);
+        network.set_static_input(self.model.encoding == Encoding::Analog);
+        network
     }
 }
 
