@@ -404,3 +404,141 @@ fn a_static_input_runs_the_first_layers_once_with_the_same_gradients() {
         }
     }
 }
+
+#[test]
+fn eprop_equals_online_eligibility_traces() {
+    // A recurrent LIF layer under e-prop: its weight gradient must equal the
+    // online rule of Bellec et al. (2020), sum over t of learning signal x
+    // pseudo-derivative x eligibility vector, with the eligibility vectors
+    // run forward in time: eps_x[t] = beta eps_x[t-1] + x[t] (input weights,
+    // here the input current itself) and eps_z[t] = beta eps_z[t-1] + z[t-1].
+    let (steps, batch, n) = (9, 2, 6);
+    let mut r = rng(31);
+    let mut lif = Lif::new(
+        Shape::flat(n),
+        0.8,
+        0.5,
+        Reset::Subtract,
+        Surrogate::FastSigmoid,
+        3.0,
+        true,
+        true,
+        &mut r,
+    );
+    lif.eprop = true;
+    let x: Vec<f32> = (0..steps * batch * n).map(|_| r.gen_range(-0.1..0.7)).collect();
+    let signal: Vec<f32> = (0..x.len()).map(|_| r.gen_range(-1.0..1.0)).collect();
+    let mut spikes = vec![0.0; x.len()];
+    lif.forward(&x, &mut spikes, steps);
+    assert!(spikes.iter().sum::<f32>() > 5.0);
+    let mut grad_x = vec![0.0; x.len()];
+    lif.backward(&spikes, &signal, Some(&mut grad_x), steps);
+    let got = lif.recurrent.as_ref().unwrap().grad.clone();
+
+    let (beta, theta) = (lif.beta as f64, lif.threshold as f64);
+    let mut want = vec![0.0f64; n * n];
+    for b in 0..batch {
+        let mut eps_z = vec![0.0f64; n]; // the same for every postsynaptic neuron
+        let mut direct_x = vec![vec![0.0f64; n]; steps]; // e-prop dL/dx[t], accumulated online
+        for t in 0..steps {
+            let row = (t * batch + b) * n;
+            let previous: Vec<f64> = if t == 0 {
+                vec![0.0; n]
+            } else {
+                (0..n).map(|i| spikes[((t - 1) * batch + b) * n + i] as f64).collect()
+            };
+            for i in 0..n {
+                eps_z[i] = beta * eps_z[i] + previous[i];
+            }
+            for j in 0..n {
+                let psi = lif
+                    .surrogate
+                    .derivative(lif.slope, (lif.membrane[row + j] as f64 - theta) as f32)
+                    as f64;
+                let learning_signal = signal[row + j] as f64;
+                for i in 0..n {
+                    want[j * n + i] += learning_signal * psi * eps_z[i];
+                }
+                // The input current of step t' <= t reaches m_j[t] with beta^(t - t').
+                for (t_in, d) in direct_x.iter_mut().enumerate().take(t + 1) {
+                    d[j] += learning_signal * psi * beta.powi((t - t_in) as i32);
+                }
+            }
+        }
+        for (t, d) in direct_x.iter().enumerate() {
+            for j in 0..n {
+                let g = grad_x[(t * batch + b) * n + j] as f64;
+                assert!(
+                    (g - d[j]).abs() < 1e-5,
+                    "dL/dx step {t} neuron {j}: {g} vs online {}",
+                    d[j]
+                );
+            }
+        }
+    }
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            (*g as f64 - w).abs() < 1e-4,
+            "recurrent weight {k}: backward {g} vs online e-prop {w}"
+        );
+    }
+}
+
+#[test]
+fn a_leaky_readout_integrates_and_backpropagates_exactly() {
+    // Below any threshold the readout is linear: its membrane is the leaky
+    // sum of its inputs, and finite differences check its gradient.
+    let mut r = rng(41);
+    let layers = vec![
+        Layer::Dense(Dense::new(5, 6, &mut r)),
+        Layer::Lif(Lif::new(
+            Shape::flat(6),
+            0.9,
+            0.4,
+            Reset::Subtract,
+            Surrogate::FastSigmoid,
+            25.0,
+            true,
+            true,
+            &mut r,
+        )),
+        Layer::Dense(Dense::new(6, 3, &mut r)),
+        Layer::Lif(Lif::readout(Shape::flat(3), 0.7)),
+    ];
+    let mut network = Network::new(Shape::flat(5), 4, layers, CreditAssignment::Backprop, &mut r);
+    let x = fill_input(&mut network, 2, &mut r);
+    network.forward(2);
+    let out = network.output().to_vec();
+    // The readout's input: the same network without the readout.
+    let mut probe = Network::new(
+        Shape::flat(5),
+        4,
+        network.layers[..3].to_vec(),
+        CreditAssignment::Backprop,
+        &mut r,
+    );
+    probe.input_mut(2).copy_from_slice(&x);
+    let readout_input = probe.forward(2).to_vec();
+    for b in 0..2 {
+        for c in 0..3 {
+            let mut m = 0.0f32;
+            for t in 0..4 {
+                m = 0.7 * m + readout_input[(t * 2 + b) * 3 + c];
+                assert!((out[(t * 2 + b) * 3 + c] - m).abs() < 1e-6);
+            }
+        }
+    }
+    // The readout (the last two layers' weights) against finite differences:
+    // with the spiking layer's output fixed, the loss is smooth in them.
+    let network = Network::new(
+        Shape::flat(6),
+        4,
+        vec![
+            Layer::Dense(Dense::new(6, 3, &mut r)),
+            Layer::Lif(Lif::readout(Shape::flat(3), 0.7)),
+        ],
+        CreditAssignment::Backprop,
+        &mut r,
+    );
+    check_against_finite_differences(network, 3, Loss::CrossEntropy, 42);
+}

@@ -8,7 +8,7 @@
 //! time steps; the LIF layer scans the rows in time order.
 
 use super::gemm::{gemm, Op};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -591,6 +591,16 @@ pub struct Lif {
     pub surrogate: Surrogate,
     pub slope: f32,
     pub detach_reset: bool,
+    /// A readout of leaky integrators: no threshold, and the output is the
+    /// membrane potential instead of spikes.
+    pub readout: bool,
+    /// e-prop (Bellec et al. 2020): the gradient reaching a spike comes only
+    /// from the layer above at the same step, not back through the recurrent
+    /// weights from later steps. What remains of backprop through time, the
+    /// membrane's own decay, is exactly the e-prop eligibility trace, so the
+    /// weight changes equal e-prop's online sums of learning signal times
+    /// eligibility trace.
+    pub eprop: bool,
     /// Recurrent weights [n, n]: row i holds the inputs of neuron i.
     pub recurrent: Option<Param>,
     /// The membrane potential of every row from the last forward pass.
@@ -627,12 +637,33 @@ impl Lif {
             surrogate,
             slope,
             detach_reset,
+            readout: false,
+            eprop: false,
             recurrent: recurrent.then(|| Param::uniform(n * n, n, rng)),
             membrane: Vec::new(),
             membrane_grad: Vec::new(),
             current: Vec::new(),
             delta: Vec::new(),
         }
+    }
+
+    /// A layer of leaky integrators with decay `beta` whose output is their
+    /// membrane potential (a readout).
+    pub fn readout(shape: Shape, beta: f32) -> Lif {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+        let mut lif = Lif::new(
+            shape,
+            beta,
+            f32::INFINITY,
+            Reset::None,
+            Surrogate::FastSigmoid,
+            1.0,
+            true,
+            false,
+            &mut rng,
+        );
+        lif.readout = true;
+        lif
     }
 
     pub fn forward(&mut self, input: &[f32], spikes: &mut [f32], steps: usize) {
@@ -704,6 +735,9 @@ impl Lif {
                     }
                 });
         }
+        if self.readout {
+            spikes.copy_from_slice(&self.membrane);
+        }
     }
 
     /// Backprop through time: from the gradient of the spikes (and of the
@@ -716,7 +750,9 @@ impl Lif {
         let batch = block / n;
         self.delta.resize(rows_len, 0.0);
         let has_membrane_grad = self.membrane_grad.len() == rows_len;
-        let (beta, threshold, reset, detach) = (self.beta, self.threshold, self.reset, self.detach_reset);
+        let (beta, threshold, reset) = (self.beta, self.threshold, self.reset);
+        let detach = self.detach_reset || self.eprop;
+        let readout = self.readout;
         let (surrogate, slope) = (self.surrogate, self.slope);
         let zeros = [0.0f32; 0];
         for t in (0..steps).rev() {
@@ -726,7 +762,7 @@ impl Lif {
             // Gradient reaching s[t]: from the layer above, and through the
             // recurrent weights from m[t+1].
             let mut g_s = &grad_spikes[t * block..(t + 1) * block];
-            if let (Some(v), false) = (&self.recurrent, next.is_empty()) {
+            if let (Some(v), false, false) = (&self.recurrent, next.is_empty(), self.eprop) {
                 self.current.resize(block, 0.0);
                 self.current.copy_from_slice(g_s);
                 gemm(
@@ -773,7 +809,8 @@ impl Lif {
                                 };
                             }
                         }
-                        *d = g * surrogate.derivative(slope, u) + carry + if g_m.is_empty() { 0.0 } else { g_m[k] };
+                        let through_spike = if readout { g } else { g * surrogate.derivative(slope, u) };
+                        *d = through_spike + carry + if g_m.is_empty() { 0.0 } else { g_m[k] };
                     }
                 });
         }

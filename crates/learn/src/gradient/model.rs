@@ -28,6 +28,7 @@ impl Layer {
             },
             Layer::Relu(_) => "relu",
             Layer::Flatten(_) => "flatten",
+            Layer::Lif(l) if l.readout => "leaky",
             Layer::Lif(l) if l.recurrent.is_some() => "lif (recurrent)",
             Layer::Lif(_) => "lif",
         }
@@ -85,6 +86,10 @@ pub enum CreditAssignment {
     /// output through a fixed random matrix; nothing passes between hidden
     /// layers.
     DirectFeedbackAlignment,
+    /// Bellec et al. 2020 (symmetric e-prop): each spiking layer learns from
+    /// eligibility traces times the learning signal its neurons get at the
+    /// same step; nothing is propagated back in time through recurrent weights.
+    Eprop,
 }
 
 pub struct Network {
@@ -122,6 +127,13 @@ impl Network {
         let mut direct_feedback = vec![None; layers.len()];
         match credit {
             CreditAssignment::Backprop => {}
+            CreditAssignment::Eprop => {
+                for layer in &mut layers {
+                    if let Layer::Lif(l) = layer {
+                        l.eprop = true;
+                    }
+                }
+            }
             CreditAssignment::FeedbackAlignment => {
                 for layer in &mut layers {
                     match layer {
@@ -219,10 +231,10 @@ impl Network {
         &self.activations[self.layers.len()]
     }
 
-    /// The output layer's membrane potentials, if it is a LIF layer.
+    /// The output layer's membrane potentials, if it is a spiking LIF layer.
     pub fn output_membrane(&self) -> Option<&[f32]> {
         match self.layers.last() {
-            Some(Layer::Lif(l)) => Some(&l.membrane),
+            Some(Layer::Lif(l)) if !l.readout => Some(&l.membrane),
             _ => None,
         }
     }
@@ -234,7 +246,7 @@ impl Network {
         let len = self.activations[n].len();
         self.grads[n].resize(len, 0.0);
         let membrane = match self.layers.last_mut() {
-            Some(Layer::Lif(l)) => Some(&mut l.membrane_grad),
+            Some(Layer::Lif(l)) if !l.readout => Some(&mut l.membrane_grad),
             _ => None,
         };
         (&mut self.grads[n], membrane)
@@ -253,7 +265,9 @@ impl Network {
     pub fn backward(&mut self) {
         let n = self.layers.len();
         match self.credit {
-            CreditAssignment::Backprop | CreditAssignment::FeedbackAlignment => self.backward_range(0, n),
+            CreditAssignment::Backprop | CreditAssignment::FeedbackAlignment | CreditAssignment::Eprop => {
+                self.backward_range(0, n)
+            }
             CreditAssignment::DirectFeedbackAlignment => {
                 // The output block: from the output down to the last weight
                 // layer, whose output gradient is the error e.

@@ -55,6 +55,9 @@ pub enum Encoding {
     /// One spike per pixel brighter than `latency_threshold`, at step
     /// round((1 - intensity) (steps - 1)): brighter pixels fire earlier.
     Latency,
+    /// Row t of the image (its intensities) as the input of step t: the
+    /// image read as a sequence, top to bottom (steps = image height).
+    Rows,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +86,12 @@ pub enum LayerSpec {
     },
     Flatten,
     Relu,
+    /// Leaky integrators without threshold whose output is their membrane
+    /// potential: a readout for spiking networks.
+    Leaky {
+        #[serde(default = "default_beta")]
+        beta: f32,
+    },
     Lif {
         /// Membrane decay per step, exp(-dt / tau).
         #[serde(default = "default_beta")]
@@ -361,6 +370,16 @@ impl GradientExperiment {
                 return bad(field, r.to_string(), "a spike probability per step: in [0, 1]");
             }
         }
+        if self.model.encoding == Encoding::Rows && self.model.steps != self.model.input[1] {
+            return bad(
+                "model.steps",
+                self.model.steps.to_string(),
+                &format!(
+                    "the rows encoding shows one row per step: steps must be the image height, {}",
+                    self.model.input[1]
+                ),
+            );
+        }
         if self.model.input != [1, 28, 28] {
             return bad(
                 "model.input",
@@ -380,7 +399,7 @@ impl GradientExperiment {
                 ),
             );
         }
-        if t.loss.needs_spiking_output() && !matches!(last, Layer::Lif(_)) {
+        if t.loss.needs_spiking_output() && !matches!(last, Layer::Lif(l) if !l.readout) {
             return bad(
                 "training.loss",
                 format!("\"{}\"", serde_plain(&t.loss)),
@@ -403,11 +422,7 @@ impl GradientExperiment {
         if m.layers.is_empty() {
             return Err(("model.layers".into(), "[]".into(), "no layers".into()));
         }
-        let mut shape = Shape {
-            channels: m.input[0],
-            height: m.input[1],
-            width: m.input[2],
-        };
+        let mut shape = self.input_shape();
         let mut layers: Vec<Layer> = Vec::new();
         for (i, spec) in m.layers.iter().enumerate() {
             let field = format!("model.layers[{i}]");
@@ -496,6 +511,12 @@ impl GradientExperiment {
                     Layer::Pool(Pool::new(kind, *size, shape))
                 }
                 LayerSpec::Flatten => Layer::Flatten(Shape::flat(shape.len())),
+                LayerSpec::Leaky { beta } => {
+                    if !(*beta > 0.0 && *beta <= 1.0) {
+                        return mismatch("beta", beta.to_string(), "the decay per step: in (0, 1]".into());
+                    }
+                    Layer::Lif(Lif::readout(shape, *beta))
+                }
                 LayerSpec::Relu => Layer::Relu(shape),
                 LayerSpec::Lif {
                     beta,
@@ -549,15 +570,24 @@ impl GradientExperiment {
         Ok(layers)
     }
 
+    /// The input of one step: the image, or one row of it (`rows` encoding).
+    pub fn input_shape(&self) -> Shape {
+        let [channels, height, width] = self.model.input;
+        match self.model.encoding {
+            Encoding::Rows => Shape::flat(channels * width),
+            _ => Shape {
+                channels,
+                height,
+                width,
+            },
+        }
+    }
+
     /// The network, initialised from the experiment's seed.
     pub fn network(&self) -> Network {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.training.seed);
         let layers = self.build_layers(&mut rng).expect("checked when loaded");
-        let input = Shape {
-            channels: self.model.input[0],
-            height: self.model.input[1],
-            width: self.model.input[2],
-        };
+        let input = self.input_shape();
         let mut network = Network::new(input, self.model.steps, layers, self.training.method, &mut rng);
         network.set_static_input(self.model.encoding == Encoding::Analog);
         network

@@ -157,6 +157,12 @@ fn encode(network: &mut Network, experiment: &GradientExperiment, data: &Dataset
                     *x = if rng.gen::<f32>() < probability { 1.0 } else { 0.0 };
                 }
             }
+            Encoding::Rows => {
+                let row = &image[t * pixels..(t + 1) * pixels];
+                for (x, &p) in x.iter_mut().zip(row) {
+                    *x = p as f32 / 255.0;
+                }
+            }
             Encoding::Latency => {
                 for (x, &p) in x.iter_mut().zip(image) {
                     let intensity = p as f32 / 255.0;
