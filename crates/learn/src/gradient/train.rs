@@ -8,7 +8,6 @@
 //! a run gives the same bits on any number of threads, and a resumed run the
 //! same bits as an uninterrupted one.
 
-use super::layers::Param;
 use super::loss::{self, Batch, Loss, Rates};
 use super::model::Network;
 use super::optim::Optimizer;
@@ -315,13 +314,14 @@ fn load_checkpoint(
         .get(8..8 + header_len)
         .ok_or_else(|| fail("truncated header".into()))
         .and_then(|h| serde_json::from_slice(h).map_err(|e| fail(format!("bad header: {e}"))))?;
+    let description = network.describe();
     let mut params = network.params_mut();
     let tensors: Vec<usize> = params.iter().map(|p| p.value.len()).collect();
     let optimizer_tensors: Vec<usize> = optimizer.state.iter().map(Vec::len).collect();
     if header.tensors != tensors || header.optimizer_tensors != optimizer_tensors {
         return Err(fail(format!(
             "checkpoint of another network or optimiser: it holds `{}` (tensors {:?}, optimiser {:?}), this experiment is `{}` (tensors {:?}, optimiser {:?})",
-            header.network, header.tensors, header.optimizer_tensors, network_description(&params), tensors, optimizer_tensors
+            header.network, header.tensors, header.optimizer_tensors, description, tensors, optimizer_tensors
         )));
     }
     let body = &rest[8 + header_len..];
@@ -348,10 +348,6 @@ fn load_checkpoint(
     }
     optimizer.steps = header.optimizer_steps;
     Ok(header)
-}
-
-fn network_description(params: &[&mut Param]) -> String {
-    format!("{} tensors", params.len())
 }
 
 fn all_finite(network: &Network) -> bool {
