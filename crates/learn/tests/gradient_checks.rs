@@ -542,3 +542,60 @@ fn a_leaky_readout_integrates_and_backpropagates_exactly() {
     );
     check_against_finite_differences(network, 3, Loss::CrossEntropy, 42);
 }
+
+#[test]
+fn a_local_loss_gives_the_gradient_of_its_readouts_cost_and_nothing_from_above() {
+    use cognitron_learn::gradient::model::LocalLoss;
+    let mut r = rng(51);
+    let first = Dense::new(8, 6, &mut r);
+    let layers = vec![
+        Layer::Dense(first.clone()),
+        Layer::Relu(Shape::flat(6)),
+        Layer::Dense(Dense::new(6, 4, &mut r)),
+    ];
+    let mut local = Network::new(Shape::flat(8), 1, layers, CreditAssignment::LocalLosses, &mut r);
+    local.set_local_losses(&[None, Some(LocalLoss::CrossEntropy)], &mut r);
+    let readout = local.local_readout(1).expect("a readout for the hidden ReLU").to_vec();
+    let batch = 5;
+    let x = fill_input(&mut local, batch, &mut r);
+    let labels = [0u8, 3, 1, 2, 3];
+    local.forward(batch);
+    batch_loss(&mut local, Loss::CrossEntropy, &RATES, &labels, true);
+    local.zero_grads();
+    local.set_labels(&labels);
+    local.backward();
+    let local_grad = local.params()[0].grad.clone();
+
+    // The same first block under plain backprop with the fixed readout as
+    // its (bias-free) output layer: the same cost, so the same gradient.
+    let mut head = Dense::new(6, 4, &mut r);
+    head.weight.value = readout;
+    head.bias.value.fill(0.0);
+    let mut reference = Network::new(
+        Shape::flat(8),
+        1,
+        vec![Layer::Dense(first), Layer::Relu(Shape::flat(6)), Layer::Dense(head)],
+        CreditAssignment::Backprop,
+        &mut r,
+    );
+    reference.input_mut(batch).copy_from_slice(&x);
+    reference.forward(batch);
+    batch_loss(&mut reference, Loss::CrossEntropy, &RATES, &labels, true);
+    reference.zero_grads();
+    reference.backward();
+    let want = &reference.params()[0].grad;
+    assert!(want.iter().any(|g| g.abs() > 1e-4));
+    for (g, w) in local_grad.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "local {g} vs reference {w}");
+    }
+
+    // Nothing passes between blocks: other output weights, same first-block gradient.
+    for p in local.params_mut().into_iter().skip(2) {
+        p.value.iter_mut().for_each(|w| *w = -2.0 * *w + 0.1);
+    }
+    local.forward(batch);
+    batch_loss(&mut local, Loss::CrossEntropy, &RATES, &labels, true);
+    local.zero_grads();
+    local.backward();
+    assert_eq!(local.params()[0].grad, local_grad);
+}

@@ -193,6 +193,12 @@ fn each_method_learns_digits() {
         70.0,
     );
     learns(CNN, &[], "cnn", 80.0);
+    // Two hidden layers, each with its own cost on a fixed random readout.
+    let two_costs = MLP.replace(
+        "[[model.layers]]\nkind = \"relu\"\n",
+        "[[model.layers]]\nkind = \"relu\"\nlocal_loss = \"mean_squared_error\"\n[[model.layers]]\nkind = \"dense\"\nunits = 64\n[[model.layers]]\nkind = \"relu\"\nlocal_loss = \"cross_entropy\"\n",
+    );
+    learns(&two_costs, &["training.method=\"local_losses\""], "mlp-local", 75.0);
     learns(RSNN, &[], "rsnn-bptt", 45.0);
     learns(RSNN, &["training.method=\"eprop\""], "rsnn-eprop", 45.0);
 }

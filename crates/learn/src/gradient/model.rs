@@ -90,6 +90,21 @@ pub enum CreditAssignment {
     /// eligibility traces times the learning signal its neurons get at the
     /// same step; nothing is propagated back in time through recurrent weights.
     Eprop,
+    /// Local losses (Mostafa, Ramesh & Cauwenberghs 2018; DECOLLE, Kaiser
+    /// et al. 2020): each hidden block learns from its own cost on a fixed
+    /// random readout of its output (its `local_loss`: cross-entropy or
+    /// squared error), the last block from the network's loss; no error
+    /// passes between blocks.
+    LocalLosses,
+}
+
+/// The cost a hidden layer's fixed random readout minimises under local losses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalLoss {
+    CrossEntropy,
+    /// Squared error against the one-hot label.
+    MeanSquaredError,
 }
 
 pub struct Network {
@@ -111,6 +126,11 @@ pub struct Network {
     static_prefix: usize,
     repeated: Vec<f32>,
     repeated_grad: Vec<f32>,
+    /// Local losses: for the output of layer i, its cost and fixed readout
+    /// [classes, size].
+    local_readouts: Vec<Option<(LocalLoss, Vec<f32>)>>,
+    /// The labels of the batch (for local losses).
+    labels: Vec<u8>,
 }
 
 impl Network {
@@ -143,6 +163,7 @@ impl Network {
                     }
                 }
             }
+            CreditAssignment::LocalLosses => {}
             CreditAssignment::DirectFeedbackAlignment => {
                 for (i, layer) in layers.iter().enumerate().take(last_weights) {
                     if layer.is_nonlinear() {
@@ -165,7 +186,37 @@ impl Network {
             static_prefix: 0,
             repeated: Vec::new(),
             repeated_grad: Vec::new(),
+            local_readouts: vec![None; n],
+            labels: Vec::new(),
         }
+    }
+
+    /// Local losses: the cost of each layer's readout (`None` for the default,
+    /// cross-entropy); a fixed random readout is drawn for every hidden
+    /// nonlinearity below the last weight layer.
+    pub fn set_local_losses(&mut self, costs: &[Option<LocalLoss>], rng: &mut impl Rng) {
+        let classes = self.classes();
+        let last_weights = self.layers.iter().rposition(Layer::has_weights).unwrap_or(0);
+        for (i, layer) in self.layers.iter().enumerate().take(last_weights) {
+            if layer.is_nonlinear() {
+                let size = layer.output_shape().len();
+                let bound = 1.0 / (size as f32).sqrt();
+                let readout = (0..classes * size).map(|_| rng.gen_range(-bound..bound)).collect();
+                let cost = costs.get(i).copied().flatten().unwrap_or(LocalLoss::CrossEntropy);
+                self.local_readouts[i] = Some((cost, readout));
+            }
+        }
+    }
+
+    /// The fixed readout [classes, size] of layer i's local loss, if any.
+    pub fn local_readout(&self, i: usize) -> Option<&[f32]> {
+        self.local_readouts[i].as_ref().map(|(_, r)| &r[..])
+    }
+
+    /// The labels of the batch being trained (local losses need them).
+    pub fn set_labels(&mut self, labels: &[u8]) {
+        self.labels.clear();
+        self.labels.extend_from_slice(labels);
     }
 
     /// Declares the input the same at every step (or not): the layers before
@@ -268,6 +319,25 @@ impl Network {
             CreditAssignment::Backprop | CreditAssignment::FeedbackAlignment | CreditAssignment::Eprop => {
                 self.backward_range(0, n)
             }
+            CreditAssignment::LocalLosses => {
+                let last_weights = self.layers.iter().rposition(Layer::has_weights).unwrap_or(0);
+                let block_start = self.layers[..last_weights]
+                    .iter()
+                    .rposition(Layer::is_nonlinear)
+                    .map_or(0, |i| i + 1);
+                self.backward_range(block_start, n);
+                let mut end = block_start;
+                while end > 0 {
+                    let top = end - 1;
+                    let start = self.layers[..top]
+                        .iter()
+                        .rposition(Layer::is_nonlinear)
+                        .map_or(0, |i| i + 1);
+                    self.local_loss_gradient(top);
+                    self.backward_range(start, end);
+                    end = start;
+                }
+            }
             CreditAssignment::DirectFeedbackAlignment => {
                 // The output block: from the output down to the last weight
                 // layer, whose output gradient is the error e.
@@ -310,6 +380,61 @@ impl Network {
         if let Some(Layer::Lif(l)) = self.layers.last_mut() {
             l.membrane_grad.clear();
         }
+    }
+
+    /// grads[top + 1] from the local loss of layer top's readout.
+    fn local_loss_gradient(&mut self, top: usize) {
+        let classes = self.classes();
+        let (cost, readout) = self.local_readouts[top]
+            .as_ref()
+            .expect("drawn for every hidden nonlinearity");
+        let h = &self.activations[top + 1];
+        let size = self.layers[top].output_shape().len();
+        let rows = h.len() / size;
+        let batch = self.labels.len();
+        let mut logits = vec![0.0f32; rows * classes];
+        gemm(
+            rows,
+            size,
+            classes,
+            h,
+            Op::Normal,
+            readout,
+            Op::Transposed,
+            0.0,
+            &mut logits,
+        );
+        for (row, z) in logits.chunks_exact_mut(classes).enumerate() {
+            let label = self.labels[row % batch] as usize;
+            match cost {
+                LocalLoss::CrossEntropy => {
+                    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let sum: f32 = z.iter().map(|x| (x - max).exp()).sum();
+                    for (c, x) in z.iter_mut().enumerate() {
+                        let p = (*x - max).exp() / sum;
+                        *x = (p - if c == label { 1.0 } else { 0.0 }) / rows as f32;
+                    }
+                }
+                LocalLoss::MeanSquaredError => {
+                    for (c, x) in z.iter_mut().enumerate() {
+                        *x = 2.0 * (*x - if c == label { 1.0 } else { 0.0 }) / (rows * classes) as f32;
+                    }
+                }
+            }
+        }
+        let target = &mut self.grads[top + 1];
+        target.resize(rows * size, 0.0);
+        gemm(
+            rows,
+            classes,
+            size,
+            &logits,
+            Op::Normal,
+            readout,
+            Op::Normal,
+            0.0,
+            target,
+        );
     }
 
     /// Backward through layers start..end, from grads[end]; the gradient of

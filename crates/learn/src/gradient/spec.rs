@@ -6,7 +6,7 @@
 
 use super::layers::{Conv2d, Dense, Lif, Pool, PoolKind, Reset, Shape, Surrogate};
 use super::loss::Loss;
-use super::model::{CreditAssignment, Layer, Network};
+use super::model::{CreditAssignment, Layer, LocalLoss, Network};
 use super::optim::{OptimizerSpec, Schedule};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -85,7 +85,11 @@ pub enum LayerSpec {
         size: usize,
     },
     Flatten,
-    Relu,
+    Relu {
+        /// Under `local_losses`: the cost of this layer's readout.
+        #[serde(default)]
+        local_loss: Option<LocalLoss>,
+    },
     /// Leaky integrators without threshold whose output is their membrane
     /// potential: a readout for spiking networks.
     Leaky {
@@ -110,6 +114,9 @@ pub enum LayerSpec {
         /// All-to-all recurrent weights within the layer.
         #[serde(default)]
         recurrent: bool,
+        /// Under `local_losses`: the cost of this layer's readout.
+        #[serde(default)]
+        local_loss: Option<LocalLoss>,
     },
 }
 
@@ -517,7 +524,7 @@ impl GradientExperiment {
                     }
                     Layer::Lif(Lif::readout(shape, *beta))
                 }
-                LayerSpec::Relu => Layer::Relu(shape),
+                LayerSpec::Relu { .. } => Layer::Relu(shape),
                 LayerSpec::Lif {
                     beta,
                     threshold,
@@ -526,6 +533,7 @@ impl GradientExperiment {
                     slope,
                     detach_reset,
                     recurrent,
+                    ..
                 } => {
                     if !(*beta > 0.0 && *beta <= 1.0) {
                         return mismatch("beta", beta.to_string(), "the decay per step: in (0, 1]".into());
@@ -590,6 +598,18 @@ impl GradientExperiment {
         let input = self.input_shape();
         let mut network = Network::new(input, self.model.steps, layers, self.training.method, &mut rng);
         network.set_static_input(self.model.encoding == Encoding::Analog);
+        if self.training.method == CreditAssignment::LocalLosses {
+            let costs: Vec<Option<LocalLoss>> = self
+                .model
+                .layers
+                .iter()
+                .map(|l| match l {
+                    LayerSpec::Relu { local_loss } | LayerSpec::Lif { local_loss, .. } => *local_loss,
+                    _ => None,
+                })
+                .collect();
+            network.set_local_losses(&costs, &mut rng);
+        }
         network
     }
 }

@@ -407,6 +407,7 @@ pub fn train(
                 ));
             }
             network.zero_grads();
+            network.set_labels(&labels);
             network.backward();
             optimizer.step(&mut network.params_mut(), learning_rate);
             loss_sum += value * samples.len() as f64;
