@@ -552,3 +552,77 @@ plasticity = { rule = "stdp", a_plus = 0.05, a_minus = 0.06, w_max = 4.0 }
     assert!(rows.iter().any(|r| r.2 != 2.0), "the weights learned");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `cognitron train` on a gradient experiment (a spiking MLP, shortened):
+/// the summary, learning curves and report; a second run resumes from the
+/// finished checkpoint; a shape mismatch is refused naming both layers.
+#[test]
+fn train_gradient_writes_summary_curves_and_resumes() {
+    let out = temp_dir("train-gradient");
+    let out_s = out.to_str().unwrap();
+    let args = [
+        "train",
+        "experiments/snn_mlp.toml",
+        "--out",
+        out_s,
+        "--set",
+        "training.dataset=\"mnist-10k\"",
+        "--set",
+        "training.train_images=600",
+        "--set",
+        "training.test_images=200",
+        "--set",
+        "training.epochs=2",
+        "--set",
+        "model.steps=10",
+    ];
+    let stdout = succeed(&args);
+    assert!(
+        stdout.contains("test accuracy") && stdout.contains("epoch   2/2"),
+        "{stdout}"
+    );
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let accuracy = summary["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 50.0 && accuracy <= 100.0, "{accuracy}");
+    assert_eq!(summary["epochs"], 2);
+    assert_eq!(summary["steps"], 10);
+    assert_eq!(summary["method"], "backprop");
+    assert!(summary["wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["history"].as_array().unwrap().len(), 2);
+    for file in [
+        "gradient.ckpt",
+        "accuracy.png",
+        "loss.png",
+        "confusion.png",
+        "receptive_fields.png",
+        "report.html",
+        "experiment.toml",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    assert!(std::fs::read_to_string(out.join("experiment.toml"))
+        .unwrap()
+        .contains("steps = 10"));
+    let stdout = succeed(&args);
+    assert!(stdout.contains("resuming"), "{stdout}");
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(again["epochs_trained_in_this_run"], 0);
+    assert_eq!(again["test_accuracy"], summary["test_accuracy"]);
+    // A convolution after a dense layer: refused before training.
+    let bad = out.join("bad.toml");
+    let text = std::fs::read_to_string(root().join("experiments/mlp.toml"))
+        .unwrap()
+        .replace(
+            "units = 10",
+            "units = 10\n\n[[model.layers]]\nkind = \"conv2d\"\nchannels = 4\nkernel = 3",
+        );
+    std::fs::write(&bad, text).unwrap();
+    let stderr = fail(&["train", bad.to_str().unwrap(), "--out", out_s]);
+    assert!(
+        stderr.contains("bad.toml")
+            && stderr.contains("layer 4 (conv2d)")
+            && stderr.contains("layer 3 (dense) gives 10"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
