@@ -115,25 +115,25 @@ kind = "dense"
 units = 48
 [[model.layers]]
 kind = "lif"
-beta = 0.9
+beta = 0.95
 recurrent = true
 [[model.layers]]
 kind = "dense"
 units = 10
 [[model.layers]]
 kind = "leaky"
-beta = 0.9
+beta = 0.95
 
 [training]
 method = "backprop"
 dataset = "mnist-10k"
 train_images = 1500
 test_images = 500
-epochs = 3
+epochs = 5
 batch_size = 50
 [training.optimizer]
 kind = "adam"
-learning_rate = 3e-3
+learning_rate = 2e-3
 "#;
 
 fn experiment(text: &str, overrides: &[&str]) -> GradientExperiment {

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
-    /// Cross-entropy of the softmax of the output averaged over time steps
-    /// (for an ANN, one step: the usual loss on logits).
+    /// Cross-entropy of the softmax of the output summed over time steps
+    /// (for an ANN, one step: the usual loss on logits; for a leaky readout,
+    /// snnTorch's CE(sum_t U[t])).
     CrossEntropy,
     /// The sum over time steps of the cross-entropy of the output LIF
     /// layer's membrane potential (snnTorch tutorial 5).
@@ -116,15 +117,12 @@ pub fn loss(
     }
     match kind {
         Loss::CrossEntropy => {
-            let mean = sum_over_time(batch.output, steps, classes)
-                .iter()
-                .map(|x| x / steps as f32)
-                .collect::<Vec<_>>();
+            let sums = sum_over_time(batch.output, steps, classes);
             let mut total = 0.0;
             let mut grad_sample = vec![0.0f32; classes];
             for (b, &label) in batch.labels.iter().enumerate() {
-                let logits = &mean[b * classes..(b + 1) * classes];
-                total += cross_entropy(logits, label as usize, inv_batch / steps as f32, Some(&mut grad_sample));
+                let logits = &sums[b * classes..(b + 1) * classes];
+                total += cross_entropy(logits, label as usize, inv_batch, Some(&mut grad_sample));
                 if let Some(g) = grad_output.as_deref_mut() {
                     for t in 0..steps {
                         g[t * block + b * classes..][..classes].copy_from_slice(&grad_sample);
