@@ -599,3 +599,29 @@ fn a_local_loss_gives_the_gradient_of_its_readouts_cost_and_nothing_from_above()
     local.backward();
     assert_eq!(local.params()[0].grad, local_grad);
 }
+
+#[test]
+fn dropout_drops_the_rate_keeps_the_mean_and_backpropagates_through_its_mask() {
+    use cognitron_learn::gradient::layers::Dropout;
+    let mut dropout = Dropout::new(0.3, Shape::flat(1000));
+    let x = vec![1.0f32; 20_000];
+    let mut y = vec![0.0; x.len()];
+    dropout.forward(&x, &mut y, Some(9));
+    let dropped = y.iter().filter(|&&v| v == 0.0).count() as f64 / y.len() as f64;
+    let mean = y.iter().map(|&v| v as f64).sum::<f64>() / y.len() as f64;
+    assert!((dropped - 0.3).abs() < 0.01, "dropped {dropped}");
+    assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
+    dropout.forward(&x, &mut y, None);
+    assert_eq!(x, y, "testing passes the input through");
+    // With its masks fixed by the seed, the network is a smooth function.
+    let mut r = rng(61);
+    let layers = vec![
+        Layer::Dense(Dense::new(10, 16, &mut r)),
+        Layer::Relu(Shape::flat(16)),
+        Layer::Dropout(Dropout::new(0.4, Shape::flat(16))),
+        Layer::Dense(Dense::new(16, 4, &mut r)),
+    ];
+    let mut network = Network::new(Shape::flat(10), 1, layers, CreditAssignment::Backprop, &mut r);
+    network.set_dropout_seed(Some(5));
+    check_against_finite_differences(network, 6, Loss::CrossEntropy, 62);
+}

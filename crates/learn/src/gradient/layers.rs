@@ -862,3 +862,61 @@ pub fn relu_backward(input: &[f32], grad_output: &[f32], grad_input: &mut [f32])
             }
         });
 }
+
+// -------------------------------------------------------------- dropout
+
+/// Inverted dropout (Srivastava et al. 2014): while training, each element
+/// is zeroed with probability `rate` and the others scaled by 1 / (1 - rate);
+/// at test time the layer passes its input through. Each row's mask comes
+/// from its own stream (seed, row), so masks do not depend on the threads.
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    pub rate: f32,
+    pub shape: Shape,
+    mask: Vec<f32>,
+}
+
+impl Dropout {
+    pub fn new(rate: f32, shape: Shape) -> Dropout {
+        Dropout {
+            rate,
+            shape,
+            mask: Vec::new(),
+        }
+    }
+
+    /// `seed`: Some while training (a fresh one per batch), None to pass through.
+    pub fn forward(&mut self, input: &[f32], output: &mut [f32], seed: Option<u64>) {
+        let Some(seed) = seed.filter(|_| self.rate > 0.0) else {
+            self.mask.clear();
+            output.copy_from_slice(input);
+            return;
+        };
+        let n = self.shape.len();
+        let (rate, scale) = (self.rate, 1.0 / (1.0 - self.rate));
+        self.mask.resize(input.len(), 0.0);
+        self.mask
+            .par_chunks_mut(n)
+            .zip(output.par_chunks_mut(n).zip(input.par_chunks(n)))
+            .enumerate()
+            .for_each(|(row, (mask, (y, x)))| {
+                let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(
+                    seed ^ (row as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+                for ((m, y), x) in mask.iter_mut().zip(y.iter_mut()).zip(x) {
+                    *m = if rng.gen::<f32>() < rate { 0.0 } else { scale };
+                    *y = x * *m;
+                }
+            });
+    }
+
+    pub fn backward(&self, grad_output: &[f32], grad_input: &mut [f32]) {
+        if self.mask.is_empty() {
+            grad_input.copy_from_slice(grad_output);
+            return;
+        }
+        for ((g, go), m) in grad_input.iter_mut().zip(grad_output).zip(&self.mask) {
+            *g = go * m;
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! pass by the chosen credit assignment.
 
 use super::gemm::{gemm, Op};
-use super::layers::{relu_backward, relu_forward, Conv2d, Dense, Lif, Param, Pool, Shape};
+use super::layers::{relu_backward, relu_forward, Conv2d, Dense, Dropout, Lif, Param, Pool, Shape};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,7 @@ pub enum Layer {
     Pool(Pool),
     Relu(Shape),
     Flatten(Shape),
+    Dropout(Dropout),
     Lif(Lif),
 }
 
@@ -28,6 +29,7 @@ impl Layer {
             },
             Layer::Relu(_) => "relu",
             Layer::Flatten(_) => "flatten",
+            Layer::Dropout(_) => "dropout",
             Layer::Lif(l) if l.readout => "leaky",
             Layer::Lif(l) if l.recurrent.is_some() => "lif (recurrent)",
             Layer::Lif(_) => "lif",
@@ -40,6 +42,7 @@ impl Layer {
             Layer::Conv(c) => c.output,
             Layer::Pool(p) => p.output,
             Layer::Relu(s) | Layer::Flatten(s) => *s,
+            Layer::Dropout(d) => d.shape,
             Layer::Lif(l) => l.shape,
         }
     }
@@ -131,6 +134,8 @@ pub struct Network {
     local_readouts: Vec<Option<(LocalLoss, Vec<f32>)>>,
     /// The labels of the batch (for local losses).
     labels: Vec<u8>,
+    /// While training: the seed of this batch's dropout masks.
+    dropout_seed: Option<u64>,
 }
 
 impl Network {
@@ -188,6 +193,7 @@ impl Network {
             repeated_grad: Vec::new(),
             local_readouts: vec![None; n],
             labels: Vec::new(),
+            dropout_seed: None,
         }
     }
 
@@ -206,6 +212,12 @@ impl Network {
                 self.local_readouts[i] = Some((cost, readout));
             }
         }
+    }
+
+    /// Some(seed) while training a batch (dropout draws its masks from it),
+    /// None for testing (dropout passes its input through).
+    pub fn set_dropout_seed(&mut self, seed: Option<u64>) {
+        self.dropout_seed = seed;
     }
 
     /// The fixed readout [classes, size] of layer i's local loss, if any.
@@ -272,6 +284,7 @@ impl Network {
                 Layer::Pool(p) => p.forward(input, output),
                 Layer::Relu(_) => relu_forward(input, output),
                 Layer::Flatten(_) => output.copy_from_slice(input),
+                Layer::Dropout(d) => d.forward(input, output, self.dropout_seed),
                 Layer::Lif(l) => l.forward(input, output, self.steps),
             }
         }
@@ -474,6 +487,11 @@ impl Network {
                 Layer::Flatten(_) => {
                     if let Some(g) = grad_in {
                         g.copy_from_slice(grad_output)
+                    }
+                }
+                Layer::Dropout(d) => {
+                    if let Some(g) = grad_in {
+                        d.backward(grad_output, g)
                     }
                 }
                 Layer::Lif(l) => l.backward(output, grad_output, grad_in, steps),

@@ -4,7 +4,7 @@
 //! each layer must fit the previous one's output, and the error names the
 //! two layers and their shapes.
 
-use super::layers::{Conv2d, Dense, Lif, Pool, PoolKind, Reset, Shape, Surrogate};
+use super::layers::{Conv2d, Dense, Dropout, Lif, Pool, PoolKind, Reset, Shape, Surrogate};
 use super::loss::Loss;
 use super::model::{CreditAssignment, Layer, LocalLoss, Network};
 use super::optim::{OptimizerSpec, Schedule};
@@ -89,6 +89,10 @@ pub enum LayerSpec {
         /// Under `local_losses`: the cost of this layer's readout.
         #[serde(default)]
         local_loss: Option<LocalLoss>,
+    },
+    /// Inverted dropout while training (Srivastava et al. 2014).
+    Dropout {
+        rate: f32,
     },
     /// Leaky integrators without threshold whose output is their membrane
     /// potential: a readout for spiking networks.
@@ -518,6 +522,12 @@ impl GradientExperiment {
                     Layer::Pool(Pool::new(kind, *size, shape))
                 }
                 LayerSpec::Flatten => Layer::Flatten(Shape::flat(shape.len())),
+                LayerSpec::Dropout { rate } => {
+                    if !(0.0..1.0).contains(rate) {
+                        return mismatch("rate", rate.to_string(), "a probability of dropping: in [0, 1)".into());
+                    }
+                    Layer::Dropout(Dropout::new(*rate, shape))
+                }
                 LayerSpec::Leaky { beta } => {
                     if !(*beta > 0.0 && *beta <= 1.0) {
                         return mismatch("beta", beta.to_string(), "the decay per step: in (0, 1]".into());

@@ -125,6 +125,7 @@ fn stream(seed: u64, purpose: u64, epoch: u64, index: u64) -> Xoshiro256PlusPlus
 
 const SHUFFLE: u64 = 1;
 const SPIKES: u64 = 2;
+const DROPOUT: u64 = 3;
 /// The epoch number under which test inputs are drawn.
 const TEST_EPOCH: u64 = u64::MAX;
 
@@ -394,6 +395,7 @@ pub fn train(
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for (batch_index, samples) in order.chunks(t.batch_size).enumerate() {
             encode(&mut network, experiment, train_data, samples, epoch as u64);
+            network.set_dropout_seed(Some(stream(t.seed, DROPOUT, epoch as u64, batch_index as u64).gen()));
             network.forward(samples.len());
             let labels = labels(train_data, samples);
             let (value, predictions) = score(&mut network, experiment, &labels, true);
@@ -425,6 +427,7 @@ pub fn train(
             return Err(diverged(epoch, total, f64::NAN, &checkpoint, first_epoch + epochs_here));
         }
         let train_s = epoch_started.elapsed().as_secs_f64();
+        network.set_dropout_seed(None);
         let test_started = Instant::now();
         let (test_loss, accuracy, matrix) = evaluate(&mut network, experiment, &data.test, &mut |done, total| {
             progress(Progress::Testing { epoch, done, total })
