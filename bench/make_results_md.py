@@ -86,8 +86,10 @@ def render(doc, json_path):
     L.append("")
     L.append("Companion tables, each with its own command: `bench/RESULTS-neurons.md` (neuron updates per "
              "second per core, model by model), `bench/RESULTS-coba_hh.md` (the COBA-HH network, benchmark 3, "
-             "at N = 4,000), `bench/RESULTS-nest.md` (NEST 3.10.0 at N = 4,000) and `bench/RESULTS-learning.md` "
-             "(Diehl & Cook STDP learning against BindsNET: time per image and accuracy).")
+             "at N = 4,000), `bench/RESULTS-nest.md` (NEST 3.10.0 at N = 4,000), `bench/RESULTS-learning.md` "
+             "(Diehl & Cook STDP learning against BindsNET: time per image and accuracy) and "
+             "`bench/RESULTS-gradient.md` (gradient learning against PyTorch and snnTorch: accuracy and time "
+             "per epoch).")
     L.append("")
     L.append("## All runs")
     L.append("")

@@ -295,9 +295,13 @@ impl Conv2d {
                                 continue;
                             }
                             let src = &plane[(y * w) as usize..][..w as usize];
-                            for (ox, d) in dst.iter_mut().enumerate() {
-                                let x = ox as isize + kx as isize - pad;
-                                *d = if x < 0 || x >= w { 0.0 } else { src[x as usize] };
+                            // Output pixels ox in [lo, hi) read inside the row: one copy.
+                            let (lo, hi) = valid_range(kx, pad, w, wo);
+                            dst[..lo].fill(0.0);
+                            dst[hi..].fill(0.0);
+                            if lo < hi {
+                                let x0 = (lo as isize + kx as isize - pad) as usize;
+                                dst[lo..hi].copy_from_slice(&src[x0..x0 + hi - lo]);
                             }
                         }
                     }
@@ -328,10 +332,11 @@ impl Conv2d {
                             }
                             let src = &col[s * ho * wo + oy * wo..][..wo];
                             let dst = &mut plane[(y * w) as usize..][..w as usize];
-                            for (ox, v) in src.iter().enumerate() {
-                                let x = ox as isize + kx as isize - pad;
-                                if x >= 0 && x < w {
-                                    dst[x as usize] += v;
+                            let (lo, hi) = valid_range(kx, pad, w, wo);
+                            if lo < hi {
+                                let x0 = (lo as isize + kx as isize - pad) as usize;
+                                for (d, v) in dst[x0..x0 + hi - lo].iter_mut().zip(&src[lo..hi]) {
+                                    *d += v;
                                 }
                             }
                         }
@@ -451,6 +456,15 @@ impl Conv2d {
             add(&mut self.bias.grad, &part[channels * patch..]);
         }
     }
+}
+
+/// The output columns ox in [lo, hi) whose input column ox + kx - pad lies
+/// inside a row of `width` (the rest read the zero padding).
+fn valid_range(kx: usize, pad: isize, width: isize, out_width: usize) -> (usize, usize) {
+    let shift = kx as isize - pad;
+    let lo = (-shift).clamp(0, out_width as isize) as usize;
+    let hi = (width - shift).clamp(0, out_width as isize) as usize;
+    (lo, hi.max(lo))
 }
 
 /// A product on the calling thread (inside a parallel loop already).
