@@ -198,6 +198,18 @@ fn real_main() -> Result<()> {
             fresh,
             plots: !no_plots,
         }),
+        Command::Check { experiment, overrides } if train::is_gradient_experiment(&experiment) => {
+            let spec = cognitron_learn::gradient::spec::GradientExperiment::load(&experiment, &overrides)?;
+            let network = spec.network();
+            say!(
+                "{}: ok: {} ({} parameters, {} steps)",
+                experiment.display(),
+                network.describe(),
+                network.parameter_count(),
+                spec.model.steps
+            );
+            Ok(())
+        }
         Command::Check { experiment, overrides } => {
             let network = experiment::load(&experiment, &overrides)?;
             let neurons: usize = network.populations.values().map(|p| network.scaled_size(p)).sum();

@@ -184,7 +184,7 @@ pub fn run(request: &Request) -> Result<()> {
 
 /// A `[model]` table of layers means gradient training; populations and
 /// projections with a plastic rule mean the unsupervised trainer.
-fn is_gradient_experiment(path: &Path) -> bool {
+pub fn is_gradient_experiment(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
