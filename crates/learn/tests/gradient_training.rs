@@ -466,3 +466,18 @@ fn bad_experiments_are_refused_with_file_field_and_value() {
     let err = refusal(MLP, &["training.method=\"hebb\""]);
     assert!(err.contains("hebb") && err.contains("backprop"), "{err}");
 }
+
+#[test]
+fn every_gradient_experiment_file_is_valid() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "toml") && text.contains("[model]") {
+            GradientExperiment::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} gradient experiments");
+}
