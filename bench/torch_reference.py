@@ -25,6 +25,9 @@ its own):
     # to one Fashion-MNIST epoch of 60,000 images):
     $PY bench/torch_reference.py --time-only --threads 1 [--model mlp,cnn,...] [--batches 50]
     # --batches 0 times --epochs full epochs instead.
+    # check that the neuron equations below are snnTorch's (forward and BPTT
+    # gradients, Leaky and RLeaky, all three resets; exits 1 on a mismatch):
+    $PY bench/torch_reference.py --check-equations > bench/reference/snntorch_equation_check.json
 
 Defaults: seed 0, torch.set_num_threads(--threads, default 1).  Epoch counts,
 batch sizes and learning rates are the protocol's (table below) unless
@@ -508,6 +511,99 @@ def run_timing(args):
     print(json.dumps({"versions": versions(), "results": results}, indent=1))
 
 
+# ---------------------------------------------------------------- equation check
+
+class _Spike(torch.autograd.Function):
+    """H(x) with strict >, backward 1/(1+k|x|)^2: the docstring's fast_sigmoid, written independently."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.save_for_backward(x)
+        ctx.k = k
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1.0 + ctx.k * x.abs()) ** 2, None
+
+
+def _manual_leaky(cur, beta, theta, mode, w_rec=None, b_rec=None, k=25.0):
+    """The docstring's Leaky (w_rec None) / RLeaky equations over cur: T x B x N."""
+    mem = torch.zeros_like(cur[0])
+    spk = torch.zeros_like(cur[0])
+    spks, mems = [], []
+    for t in range(cur.shape[0]):
+        reset = (mem - theta > 0).to(cur.dtype)  # detached: a plain comparison carries no gradient
+        base_input = cur[t] if w_rec is None else cur[t] + spk @ w_rec.T + b_rec
+        if mode == "subtract":
+            mem = beta * mem + base_input - reset * theta
+        elif mode == "zero":
+            mem = (1 - reset) * beta * mem + base_input if w_rec is None else (1 - reset) * (beta * mem + base_input)
+        else:
+            mem = beta * mem + base_input
+        spk = _Spike.apply(mem - theta, k)
+        spks.append(spk)
+        mems.append(mem)
+    return torch.stack(spks), torch.stack(mems)
+
+
+def check_equations(args):
+    """Compares snnTorch's Leaky/RLeaky (forward and BPTT gradients) with the docstring's equations."""
+    torch.manual_seed(args.seed)
+    T, B, N = 30, 4, 16
+    report = {"versions": versions(), "T": T, "B": B, "N": N, "cases": []}
+    ok = True
+    for recurrent in (False, True):
+        for mode in ("subtract", "zero", "none"):
+            beta, theta = 0.9, 1.0
+            # float32: snnTorch's spike functions return .float() whatever the input dtype
+            cur0 = (torch.rand(T, B, N) * 0.6).requires_grad_(True)
+            probe_s, probe_m = torch.randn(T, B, N), torch.randn(T, B, N)
+            if recurrent:
+                lif = snn.RLeaky(beta=beta, threshold=theta, linear_features=N, all_to_all=True,
+                                 reset_mechanism=mode, spike_grad=spike_grad())
+            else:
+                lif = snn.Leaky(beta=beta, threshold=theta, reset_mechanism=mode, spike_grad=spike_grad())
+            if recurrent:
+                spk, mem = lif.reset_mem()
+            else:
+                mem = lif.reset_mem()
+            s_ref, m_ref = [], []
+            for t in range(T):
+                if recurrent:
+                    spk, mem = lif(cur0[t], spk, mem)
+                else:
+                    spk, mem = lif(cur0[t], mem)
+                s_ref.append(spk)
+                m_ref.append(mem)
+            s_ref, m_ref = torch.stack(s_ref), torch.stack(m_ref)
+            params = [cur0] + ([lif.recurrent.weight, lif.recurrent.bias] if recurrent else [])
+            g_ref = torch.autograd.grad((s_ref * probe_s).sum() + (m_ref * probe_m).sum(), params)
+            w = lif.recurrent.weight if recurrent else None
+            b = lif.recurrent.bias if recurrent else None
+            s_man, m_man = _manual_leaky(cur0, beta, theta, mode, w, b)
+            g_man = torch.autograd.grad((s_man * probe_s).sum() + (m_man * probe_m).sum(), params)
+            case = {
+                "neuron": "RLeaky" if recurrent else "Leaky",
+                "reset_mechanism": mode,
+                "spikes": int(s_ref.sum().item()),
+                "max_abs_diff_mem": (m_ref - m_man).abs().max().item(),
+                "spikes_differ": int((s_ref != s_man).sum().item()),
+                # relative to the largest gradient: BPTT through 30 recurrent steps reaches |g| ~ 1e2,
+                # where float32 summation order (addmm vs matmul) alone gives ~1e-6 relative
+                "max_rel_diff_grads": max(((a - c).abs().max() / a.abs().max()).item() for a, c in zip(g_ref, g_man)),
+            }
+            case["match"] = (case["max_abs_diff_mem"] < 1e-4 and case["spikes_differ"] == 0
+                             and case["max_rel_diff_grads"] < 1e-5)
+            ok &= case["match"]
+            report["cases"].append(case)
+    report["all_match"] = ok
+    print(json.dumps(report, indent=1))
+    if not ok:
+        sys.exit(1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", help="mlp|cnn|snn_mlp|snn_cnn|rsnn_bptt (comma list in --time-only)")
@@ -520,11 +616,15 @@ def main():
     p.add_argument("--out", default=None, help="JSON path (default bench/reference/torch_<model>_<dataset>.json)")
     p.add_argument("--time-only", action="store_true", help="time training only, print JSON, write nothing")
     p.add_argument("--batches", type=int, default=50, help="--time-only: batches to time (0: full --epochs)")
+    p.add_argument("--check-equations", action="store_true",
+                   help="check the docstring's Leaky/RLeaky equations against snnTorch (forward and gradients)")
     p.add_argument("--tutorial-loop", action="store_true",
                    help="recompute the static input layer at every step, as the snnTorch tutorials do")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    if args.time_only:
+    if args.check_equations:
+        check_equations(args)
+    elif args.time_only:
         run_timing(args)
     else:
         if not args.model:
