@@ -21,8 +21,9 @@ its own):
     nice -n 19 $PY bench/torch_reference.py --model cnn      --dataset fashion
     nice -n 19 $PY bench/torch_reference.py --model rsnn_bptt --dataset fashion
     nice -n 19 $PY bench/torch_reference.py --model snn_cnn  --dataset fashion --epochs 2
-    # timing only (prints JSON; 50 training batches per model, extrapolated
-    # to one Fashion-MNIST epoch of 60,000 images):
+    # timing only (prints JSON; 50 training batches per model after one
+    # warm-up batch, extrapolated to one epoch of --dataset, default Fashion's
+    # 60,000 images):
     $PY bench/torch_reference.py --time-only --threads 1 [--model mlp,cnn,...] [--batches 50]
     # --batches 0 times --epochs full epochs instead.
     # check that the neuron equations below are snnTorch's (forward and BPTT
@@ -465,7 +466,7 @@ def run_training(args):
 
 def run_timing(args):
     models = args.model.split(",") if args.model else list(PROTOCOL)
-    xtr, ytr, _, _ = load_dataset("fashion")
+    xtr, ytr, _, _ = load_dataset(args.dataset)
     results = []
     for model in models:
         proto = PROTOCOL[model]
@@ -495,7 +496,8 @@ def run_timing(args):
             extrapolated = False
         results.append({
             "model": model,
-            "dataset": "fashion",
+            "dataset": args.dataset,
+            "n_train": int(xtr.shape[0]),
             "threads": torch.get_num_threads(),
             "batch_size": batch,
             "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28}.get(model),
