@@ -35,6 +35,12 @@ batch sizes and learning rates are the protocol's (table below) unless
 --epochs / --batch / --lr override them; the JSON records both
 "epochs_protocol" and "epochs_run".
 
+Memory: "peak_rss_mib" is resource.getrusage(RUSAGE_SELF).ru_maxrss of the
+whole process; of it, importing torch 2.15.0+cu132 alone costs ~527 MiB (its
+CUDA-enabled libraries load even on a CPU-only run) and the Fashion-MNIST
+float32 arrays bring the peak to ~795 MiB before any model exists
+("peak_rss_mib_after_data_load"); compare the increment, not the total.
+
 Protocol (shared with cognitron's experiments)
 ----------------------------------------------
 Data: Fashion-MNIST full 60,000 train / 10,000 test
