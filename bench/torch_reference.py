@@ -20,6 +20,8 @@ its own):
     nice -n 19 $PY bench/torch_reference.py --model cnn      --dataset mnist-10k
     nice -n 19 $PY bench/torch_reference.py --model cnn      --dataset fashion
     nice -n 19 $PY bench/torch_reference.py --model rsnn_bptt --dataset fashion
+    nice -n 19 $PY bench/torch_reference.py --model rsnn_bptt --dataset fashion --rsnn-readout last \
+        --out bench/reference/torch_rsnn_bptt_last_fashion.json
     nice -n 19 $PY bench/torch_reference.py --model snn_cnn  --dataset fashion --epochs 2
     # timing only (prints JSON; 50 training batches per model after one
     # warm-up batch, extrapolated to one epoch of --dataset, default Fashion's
@@ -74,7 +76,8 @@ All spiking layers use spike_grad = snntorch.surrogate.fast_sigmoid(slope=25).
 Spiking inputs: the static image is the input current at every step (no
 Poisson/rate coding).  Prediction of snn_mlp and snn_cnn: argmax over classes
 of the output spike count over the 25 steps (torch.argmax: ties and all-zero
-counts go to the lowest class index).  rsnn_bptt: argmax of sum_t U_out[t].
+counts go to the lowest class index).  rsnn_bptt: argmax of sum_t U_out[t]
+(--rsnn-readout last: loss and prediction on U_out at step 28 instead).
 
 The input layers of snn_mlp (Linear) and snn_cnn (Conv2d+MaxPool) see the same
 static image at every step, so their output is computed once per batch and
@@ -299,8 +302,9 @@ class RecurrentSNN(nn.Module):
     BETA_HIDDEN = 0.95
     BETA_OUT = 0.95
 
-    def __init__(self):
+    def __init__(self, readout_loss="sum"):
         super().__init__()
+        self.readout_loss = readout_loss
         self.fc_in = nn.Linear(28, 128)
         self.rlif = snn.RLeaky(beta=self.BETA_HIDDEN, threshold=1.0, linear_features=128, all_to_all=True,
                                reset_mechanism="subtract", spike_grad=spike_grad())
@@ -317,7 +321,7 @@ class RecurrentSNN(nn.Module):
             spk, mem = self.rlif(cur[:, t], spk, mem)
             _, mem_out = self.readout(self.fc_out(spk), mem_out)
             acc = acc + mem_out
-        return acc
+        return acc if self.readout_loss == "sum" else mem_out
 
     def loss(self, out, y):
         return F.cross_entropy(out, y)
@@ -326,7 +330,7 @@ class RecurrentSNN(nn.Module):
         return out.argmax(1)
 
 
-def build(model, tutorial_loop=False):
+def build(model, tutorial_loop=False, rsnn_readout="sum"):
     if model == "mlp":
         return MLP()
     if model == "cnn":
@@ -336,7 +340,7 @@ def build(model, tutorial_loop=False):
     if model == "snn_cnn":
         return SpikingCNN(tutorial_loop)
     if model == "rsnn_bptt":
-        return RecurrentSNN()
+        return RecurrentSNN(rsnn_readout)
     raise ValueError(model)
 
 
@@ -399,7 +403,7 @@ def run_training(args):
     torch.manual_seed(args.seed)
     xtr, ytr, xte, yte = load_dataset(args.dataset)
     rss_data = peak_rss_mib()
-    net = build(args.model, args.tutorial_loop)
+    net = build(args.model, args.tutorial_loop, args.rsnn_readout)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     gen = torch.Generator().manual_seed(args.seed)
     out_path = args.out or os.path.join(ROOT, "bench", "reference", f"torch_{args.model}_{args.dataset}.json")
@@ -443,9 +447,11 @@ def run_training(args):
             else "row t of the image (28 pixels) at step t, through Linear(28,128)",
             "loss": {"snn_mlp": "sum over 25 steps of cross_entropy(output membrane[t], y)",
                      "snn_cnn": "snntorch.functional.mse_count_loss(correct_rate=0.8, incorrect_rate=0.2)",
-                     "rsnn_bptt": "cross_entropy(sum over 28 steps of readout membrane, y)"}[args.model],
+                     "rsnn_bptt": "cross_entropy(sum over 28 steps of readout membrane, y)"
+                     if args.rsnn_readout == "sum" else
+                     "cross_entropy(readout membrane at the last (28th) step, y)"}[args.model],
             "prediction": "argmax of output spike count" if args.model != "rsnn_bptt"
-            else "argmax of summed readout membrane",
+            else f"argmax of the readout membrane ({args.rsnn_readout} over time)",
             "input_layer_hoisted": (not args.tutorial_loop) and args.model in ("snn_mlp", "snn_cnn"),
         }
     t_start = time.perf_counter()
@@ -478,7 +484,7 @@ def run_timing(args):
         proto = PROTOCOL[model]
         batch = args.batch or proto["batch"]
         torch.manual_seed(args.seed)
-        net = build(model, args.tutorial_loop)
+        net = build(model, args.tutorial_loop, args.rsnn_readout)
         opt = torch.optim.Adam(net.parameters(), lr=args.lr or proto["lr"], betas=(0.9, 0.999), eps=1e-8)
         gen = torch.Generator().manual_seed(args.seed)
         # One warm-up batch (allocator, first-call overheads) outside the timing.
@@ -624,6 +630,8 @@ def main():
     p.add_argument("--out", default=None, help="JSON path (default bench/reference/torch_<model>_<dataset>.json)")
     p.add_argument("--time-only", action="store_true", help="time training only, print JSON, write nothing")
     p.add_argument("--batches", type=int, default=50, help="--time-only: batches to time (0: full --epochs)")
+    p.add_argument("--rsnn-readout", default="sum", choices=["sum", "last"],
+                   help="rsnn_bptt logits: readout membrane summed over the 28 steps, or at the last step")
     p.add_argument("--check-equations", action="store_true",
                    help="check the docstring's Leaky/RLeaky equations against snnTorch (forward and gradients)")
     p.add_argument("--tutorial-loop", action="store_true",
