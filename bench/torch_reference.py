@@ -76,7 +76,12 @@ All spiking layers use spike_grad = snntorch.surrogate.fast_sigmoid(slope=25).
 Spiking inputs: the static image is the input current at every step (no
 Poisson/rate coding).  Prediction of snn_mlp and snn_cnn: argmax over classes
 of the output spike count over the 25 steps (torch.argmax: ties and all-zero
-counts go to the lowest class index).  rsnn_bptt: argmax of sum_t U_out[t]
+counts go to the lowest class index).  This rule matters: with the tutorial-5
+loss (cross-entropy on the membrane) the output neurons learn to fire at many
+steps, and on mnist-10k 13-17 % of test images have a tied top count in the
+first epochs; the JSON records per epoch the tied fraction and, for snn_mlp,
+the accuracy of argmax of the summed output membrane (test_* lists), so a
+reimplementation can match the rule or compare both.  rsnn_bptt: argmax of sum_t U_out[t]
 (--rsnn-readout last: loss and prediction on U_out at step 28 instead).
 
 The input layers of snn_mlp (Linear) and snn_cnn (Conv2d+MaxPool) see the same
@@ -227,6 +232,18 @@ class CNN(MLP):
         )
 
 
+def _count_diagnostics(spk_rec, y):
+    """Sums over a batch: samples whose top spike count is shared by several classes (torch.argmax then
+    picks the lowest index), samples with no output spike, and output spikes."""
+    counts = spk_rec.sum(0)
+    top = counts.max(1, keepdim=True).values
+    return {
+        "tied_top_count": ((counts == top).sum(1) > 1).sum().item(),
+        "no_output_spike": (top.squeeze(1) == 0).sum().item(),
+        "output_spikes": counts.sum().item(),
+    }
+
+
 class SpikingMLP(nn.Module):
     """snnTorch tutorial 5 network, static input current at every step."""
 
@@ -258,6 +275,10 @@ class SpikingMLP(nn.Module):
 
     def predict(self, out):
         return out[0].sum(0).argmax(1)
+
+    def diagnostics(self, out, y):
+        spk_rec, mem_rec = out
+        return dict(_count_diagnostics(spk_rec, y), correct_by_membrane=(mem_rec.sum(0).argmax(1) == y).sum().item())
 
 
 class SpikingCNN(nn.Module):
@@ -294,6 +315,9 @@ class SpikingCNN(nn.Module):
 
     def predict(self, out):
         return out.sum(0).argmax(1)
+
+    def diagnostics(self, out, y):
+        return _count_diagnostics(out, y)
 
 
 class RecurrentSNN(nn.Module):
@@ -347,14 +371,22 @@ def build(model, tutorial_loop=False, rsnn_readout="sum"):
 # ---------------------------------------------------------------- train / eval
 
 def evaluate(net, x, y, batch=1000):
+    """Test accuracy, and for spiking nets the fractions of _count_diagnostics over the test set."""
     net.eval()
     correct = 0
+    diag = {}
     with torch.no_grad():
         for i in range(0, x.shape[0], batch):
             out = net(x[i:i + batch])
             correct += (net.predict(out) == y[i:i + batch]).sum().item()
+            if hasattr(net, "diagnostics"):
+                for k, v in net.diagnostics(out, y[i:i + batch]).items():
+                    diag[k] = diag.get(k, 0) + v
     net.train()
-    return correct / x.shape[0]
+    diag = {k: v / x.shape[0] for k, v in diag.items()}
+    if "output_spikes" in diag:
+        diag["output_spikes"] /= 10  # per output neuron per sample
+    return correct / x.shape[0], diag
 
 
 def train_batches(net, opt, x, y, order, batch, max_batches=None):
@@ -424,6 +456,11 @@ def run_training(args):
         "params": sum(p.numel() for p in net.parameters()),
         "versions": versions(),
         "peak_rss_mib_after_data_load": rss_data,
+        "note_test_diagnostics": "spiking nets, per epoch on the test set: test_tied_top_count = fraction of "
+                                 "samples whose top output spike count is shared (argmax -> lowest class), "
+                                 "test_no_output_spike = fraction with no output spike, test_output_spikes = "
+                                 "mean spikes per output neuron per sample, test_correct_by_membrane (snn_mlp) = "
+                                 "accuracy of argmax of the output membrane summed over the steps",
         "train_loss": [],
         "train_accuracy": [],
         "test_accuracy": [],
@@ -458,7 +495,9 @@ def run_training(args):
     for ep in range(epochs):
         order = torch.randperm(xtr.shape[0], generator=gen)
         loss, tr_acc, nb, secs = train_batches(net, opt, xtr, ytr, order, batch)
-        te_acc = evaluate(net, xte, yte)
+        te_acc, diag = evaluate(net, xte, yte)
+        for k, v in diag.items():
+            rec.setdefault("test_" + k, []).append(v)
         rec["train_loss"].append(loss)
         rec["train_accuracy"].append(tr_acc)
         rec["test_accuracy"].append(te_acc)
