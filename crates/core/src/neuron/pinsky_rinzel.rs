@@ -21,7 +21,9 @@
 //! Integration: classical RK4 on all eight variables, synaptic input held
 //! over the step (the system is small and not stiff at dt <= 0.05 ms; a
 //! first-order split scheme, exact gates then backward Euler, needed
-//! dt = 0.0025 ms to get the burst period within 5 %). Recordable: `v` (soma), `v_dend`,
+//! dt = 0.0025 ms to get the burst period within 5 %), computed one stage
+//! at a time over blocks of cells (struct of arrays) so that it vectorises.
+//! Recordable: `v` (soma), `v_dend`,
 //! `ca`, `g_exc`, `g_inh`; spikes are upward crossings at the soma.
 
 use super::channels::{exp, gate_steady_state, x_over_expm1};
@@ -34,7 +36,8 @@ use crate::validate::{check_synapse, finite, positive};
 use serde::{Deserialize, Serialize};
 
 /// Rate functions of the paper (1/ms), V in mV above rest. Written with
-/// the vectorisable `channels::exp` and without branches (selects instead).
+/// the vectorisable `channels::exp`, without branches (selects instead)
+/// and with divisions by constants as multiplications by their inverses.
 pub mod rates {
     use super::{exp, x_over_expm1};
 
@@ -48,7 +51,10 @@ pub mod rates {
     }
     #[inline(always)]
     pub fn h(v: f64) -> (f64, f64) {
-        (0.128 * exp((17.0 - v) / 18.0), 4.0 / (1.0 + exp((40.0 - v) / 5.0)))
+        (
+            0.128 * exp((17.0 - v) * (1.0 / 18.0)),
+            4.0 / (1.0 + exp((40.0 - v) / 5.0)),
+        )
     }
     #[inline(always)]
     pub fn n(v: f64) -> (f64, f64) {
@@ -67,8 +73,8 @@ pub mod rates {
     pub fn c(v: f64) -> (f64, f64) {
         // V <= 50: alpha = e^{(V - 10)/11 - (V - 6.5)/27} / 18.975, beta = 2 e^{(6.5 - V)/27} - alpha;
         // V > 50: alpha = 2 e^{(6.5 - V)/27}, beta = 0.
-        let two_e = 2.0 * exp((6.5 - v) / 27.0);
-        let low = exp((v - 10.0) / 11.0 - (v - 6.5) / 27.0) / 18.975;
+        let two_e = 2.0 * exp((6.5 - v) * (1.0 / 27.0));
+        let low = exp((v - 10.0) * (1.0 / 11.0) - (v - 6.5) * (1.0 / 27.0)) * (1.0 / 18.975);
         if v <= 50.0 {
             (low, two_e - low)
         } else {
@@ -81,14 +87,36 @@ pub mod rates {
     }
     #[inline(always)]
     pub fn chi(ca: f64) -> f64 {
-        (ca / 250.0).min(1.0)
+        (ca * (1.0 / 250.0)).min(1.0)
     }
 
-    /// The somatic rates at once: (m_inf, (alpha_h, beta_h), (alpha_n, beta_n)).
+    /// The somatic rates at once: (m_inf, (alpha_h, beta_h), (alpha_n,
+    /// beta_n)), with four exponentials instead of six: e^{(35.1 - V)/5}
+    /// serves alpha_n, beta_h (e^{(40 - V)/5} is it times e^{0.98}) and
+    /// beta_m (e^{(V - 40.1)/5} is 1 / (it times e)).
     #[inline(always)]
     pub fn soma(v: f64) -> (f64, (f64, f64), (f64, f64)) {
-        let (am, bm) = m(v);
-        (am / (am + bm), h(v), n(v))
+        const E_0_98: f64 = 2.664_456_241_929_417; // e^0.98
+        let x = (35.1 - v) / 5.0;
+        let e_x = exp(x);
+        let am = 1.28 * x_over_expm1((13.1 - v) / 4.0);
+        let bm = 1.4 * x_over_given_expm1(-x - 1.0, 1.0 / (e_x * std::f64::consts::E));
+        let h = (0.128 * exp((17.0 - v) * (1.0 / 18.0)), 4.0 / (1.0 + e_x * E_0_98));
+        let n = (0.08 * x_over_given_expm1(x, e_x), 0.25 * exp(0.5 - 0.025 * v));
+        (am / (am + bm), h, n)
+    }
+
+    /// x / (e^x - 1) given e^x (as `channels::x_over_expm1`).
+    #[inline(always)]
+    fn x_over_given_expm1(x: f64, e_x: f64) -> f64 {
+        let x2 = x * x;
+        let series = 1.0 - x / 2.0 + x2 / 12.0 - x2 * x2 / 720.0;
+        let direct = x / (e_x - 1.0);
+        if x.abs() < 1e-3 {
+            series
+        } else {
+            direct
+        }
     }
 
     /// The dendritic rates at once: ((alpha_s, beta_s), (alpha_c, beta_c)).
