@@ -86,6 +86,9 @@ pub struct Cable {
     pub area_um2: Vec<f64>,
     g_leak_ns: Vec<f64>,
     e_leak_mv: Vec<f64>,
+    /// Sum of the axial conductances of each compartment (to its parent and
+    /// its children, nS): their part of the diagonal, the same every step.
+    g_axial_sum_ns: Vec<f64>,
     /// Compartments with HH channels and their maximal conductances (nS).
     active: Vec<usize>,
     g_na_ns: Vec<f64>,
@@ -125,6 +128,7 @@ impl Cable {
             area_um2: Vec::with_capacity(total),
             g_leak_ns: Vec::with_capacity(total),
             e_leak_mv: Vec::with_capacity(total),
+            g_axial_sum_ns: Vec::new(),
             active: Vec::new(),
             g_na_ns: Vec::new(),
             g_k_ns: Vec::new(),
@@ -179,6 +183,10 @@ impl Cable {
                     cable.e_leak_mv.push(p.e_leak_mv);
                 }
             }
+        }
+        cable.g_axial_sum_ns = cable.g_axial_ns.clone();
+        for i in 1..cable.len() {
+            cable.g_axial_sum_ns[cable.parent[i]] += cable.g_axial_ns[i];
         }
         cable
     }
@@ -239,7 +247,7 @@ impl Cable {
         let (diag, rhs) = (&mut cell.diag, &mut cell.rhs);
         for i in 0..self.len() {
             let c = self.capacitance_pf[i] / dt;
-            diag[i] = c + self.g_leak_ns[i];
+            diag[i] = c + self.g_leak_ns[i] + self.g_axial_sum_ns[i];
             rhs[i] = c * cell.v[i] + self.g_leak_ns[i] * self.e_leak_mv[i];
         }
         for (a, &i) in self.active.iter().enumerate() {
@@ -252,11 +260,6 @@ impl Cable {
         for &(i, g, current) in extra {
             diag[i] += g;
             rhs[i] += current;
-        }
-        for i in 1..self.len() {
-            let g = self.g_axial_ns[i];
-            diag[i] += g;
-            diag[self.parent[i]] += g;
         }
         // Hines elimination, leaves to root: row i is d_i V_i - g_i V_p = b_i.
         // Row i is final when reached (children come after parents), so its

@@ -11,7 +11,9 @@
 //! Parameters and rates as in the paper (Table/Appendix; potentials there
 //! are relative to rest): g_Na 30, g_K-DR 15, g_Ca 10, g_K-AHP 0.8,
 //! g_K-C 15, g_L 0.1 mS/cm^2, E_Na 120, E_Ca 140, E_K -15, E_L 0 mV above
-//! rest, C_m 3 uF/cm^2, g_c 2.1 mS/cm^2, p 0.5.
+//! rest, C_m 3 uF/cm^2, g_c 2.1 mS/cm^2, p 0.5; alpha_c as corrected in the
+//! erratum (J Comput Neurosci 2:275, 1995). Checked against three public
+//! reimplementations (docs/sources.md).
 //!
 //! Here potentials are absolute: v = (paper's V) + `v_rest_mv` (-60 mV).
 //! The paper works per unit area; synaptic currents (pA) and conductances
@@ -369,7 +371,8 @@ impl NeuronSpec for PinskyRinzel {
     fn build(&self, len: usize, dt: f64, rng: &mut Stream) -> Box<dyn NeuronChunk> {
         let g_exc = draw_init(&self.g_exc_init, len, rng);
         let g_inh = draw_init(&self.g_inh_init, len, rng);
-        // The paper's initial state (Ermentrout's XPP transcription of it): near rest.
+        // Near rest, gates at their steady states there (the published initial
+        // gates, h 0.999, n 0.001, s 0.009, c 0.007, are these rounded).
         let (vs, vd) = (-4.6, -4.5);
         let y0 = [
             vs,
