@@ -16,7 +16,11 @@ the cognitron population table), including the integration method: exact for LIF
 forward Euler for Izhikevich as in the paper, exponential Euler for Hodgkin-Huxley
 (Brian2's choice for it), forward Euler for AdEx (Brian2's default for it;
 cognitron's default for AdEx is the slower, accurate `dopri5`, so the table here
-sets `method = "euler"` to compare the same work).
+sets `method = "euler"` to compare the same work), RK4 at dt = 0.05 ms for
+Pinsky-Rinzel. `relu` (Brian2 has no rate unit) is the same update written as a
+NeuronGroup; `compartmental` is one cell of N compartments (a Hodgkin-Huxley soma
+and axon) against a Brian2 SpatialNeuron of the same morphology, so N counts
+compartments there. See MODELS for what differs.
 """
 import argparse
 import json
@@ -177,10 +181,11 @@ dphase/dt = rate : 1""",
     # One multi-compartment cell of N compartments: a 20 x 20 um cylindrical soma (1 compartment)
     # and a 1 um axon of N - 1 compartments of 10 um, squid Hodgkin-Huxley (1952) channels at 6.3 °C
     # in every compartment (so that both tools compute the same gates everywhere), C_m 1 uF/cm^2,
-    # R_a 100 ohm cm, 1 nA into the soma; dt = 0.025 ms. cognitron: gates relaxed exactly at the
-    # step's start voltage, then backward Euler for v by Hines elimination. Brian2: SpatialNeuron,
-    # gates by exponential Euler (the same relaxation), v by backward Euler (its own tree solver,
-    # three tridiagonal systems per section). N counts compartments; rates are somatic spikes/s.
+    # R_a 100 ohm cm, 200 pA into the soma (~70 Hz; 1 nA blocks it after two spikes), dt = 0.025 ms.
+    # cognitron: gates relaxed exactly at the step's start voltage, then backward Euler for v by
+    # Hines elimination. Brian2: SpatialNeuron, gates by exponential Euler (the same relaxation), v by
+    # backward Euler (its own tree solver, three tridiagonal systems per section). N counts
+    # compartments; rates are somatic spikes/s.
     "compartmental": dict(
         dt=0.025,
         cells=lambda N: 1,
@@ -189,7 +194,7 @@ model = "compartmental"
 hh_sections = ["soma", "axon"]
 c_m_uf_cm2 = 1.0
 r_a_ohm_cm = 100.0
-i_soma_pa = 1000.0
+i_soma_pa = 200.0
 v_init_mv = -65.0
 
 [[populations.cells.sections]]
@@ -241,7 +246,7 @@ I : amp (point current)"""
     neuron.m = rates["am"] / (rates["am"] + rates["bm"])
     neuron.h = rates["ah"] / (rates["ah"] + rates["bh"])
     neuron.n = rates["an"] / (rates["an"] + rates["bn"])
-    neuron.I[0] = 1 * nA
+    neuron.I[0] = 0.2 * nA
     return neuron
 
 

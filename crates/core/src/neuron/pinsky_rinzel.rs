@@ -36,6 +36,7 @@ use crate::model::{FieldKind, FieldSpec, Init, SynapseModel};
 use crate::rng::Stream;
 use crate::validate::{check_synapse, finite, positive};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Rate functions of the paper (1/ms), V in mV above rest. Written with
 /// the vectorisable `channels::exp`, without branches (selects instead)
@@ -477,6 +478,8 @@ type State = [Vec<f64>; 8];
 /// that the loops over a block's cells vectorise without the compiler
 /// having to rule out aliasing between the 8 x 3 state arrays.
 const LANES: usize = 8;
+/// Cells per tile (a multiple of `LANES`): 24 x 256 x 8 bytes = 48 KiB.
+const TILE: usize = 256;
 type Block = [[f64; LANES]; 8];
 
 /// Length of the arrays for `len` cells: padded to whole blocks (the
@@ -524,8 +527,8 @@ fn block_derivatives(rhs: &Rhs, x: &State, syn: Syn, at: usize) -> Block {
 type Syn<'a> = (&'a [f64], &'a [f64]);
 
 /// RK4's first stage over all cells: k1 = f(y), acc = k1, stage = y + dt/2 k1.
-fn first_stage(rhs: &Rhs, y: &State, syn: Syn, stage: &mut State, acc: &mut State, half_dt: f64) {
-    for at in (0..syn.0.len()).step_by(LANES) {
+fn first_stage(rhs: &Rhs, cells: Range<usize>, y: &State, syn: Syn, stage: &mut State, acc: &mut State, half_dt: f64) {
+    for at in cells.step_by(LANES) {
         let k = block_derivatives(rhs, y, syn, at);
         for i in 0..8 {
             let y0 = *lanes(&y[i], at);
@@ -536,8 +539,8 @@ fn first_stage(rhs: &Rhs, y: &State, syn: Syn, stage: &mut State, acc: &mut Stat
 }
 
 /// RK4's second or third stage: k = f(stage), acc += 2 k, stage = y + step k.
-fn middle_stage(rhs: &Rhs, y: &State, syn: Syn, stage: &mut State, acc: &mut State, step: f64) {
-    for at in (0..syn.0.len()).step_by(LANES) {
+fn middle_stage(rhs: &Rhs, cells: Range<usize>, y: &State, syn: Syn, stage: &mut State, acc: &mut State, step: f64) {
+    for at in cells.step_by(LANES) {
         let k = block_derivatives(rhs, stage, syn, at);
         for i in 0..8 {
             let (y0, a) = (*lanes(&y[i], at), *lanes(&acc[i], at));
@@ -548,9 +551,18 @@ fn middle_stage(rhs: &Rhs, y: &State, syn: Syn, stage: &mut State, acc: &mut Sta
 }
 
 /// RK4's last stage: y += dt/6 (acc + f(stage)); the old Vs goes to `vs_old`.
-fn last_stage(rhs: &Rhs, y: &mut State, syn: Syn, stage: &State, acc: &State, vs_old: &mut [f64], dt: f64) {
+fn last_stage(
+    rhs: &Rhs,
+    cells: Range<usize>,
+    y: &mut State,
+    syn: Syn,
+    stage: &State,
+    acc: &State,
+    vs_old: &mut [f64],
+    dt: f64,
+) {
     let sixth = dt / 6.0;
-    for at in (0..syn.0.len()).step_by(LANES) {
+    for at in cells.step_by(LANES) {
         let k = block_derivatives(rhs, stage, syn, at);
         *lanes_mut(vs_old, at) = *lanes(&y[0], at);
         for i in 0..8 {
@@ -642,12 +654,42 @@ impl NeuronChunk for PinskyRinzelChunk {
         self.synaptic_drive();
         let (rhs, dt) = (self.rhs, self.dt);
         let syn = (&self.g_syn[..], &self.i_syn[..]);
-        // Classical RK4, one stage at a time over all cells (struct of
-        // arrays, so that each stage's loop vectorises).
-        first_stage(&rhs, &self.y, syn, &mut self.stage, &mut self.acc, 0.5 * dt);
-        middle_stage(&rhs, &self.y, syn, &mut self.stage, &mut self.acc, 0.5 * dt);
-        middle_stage(&rhs, &self.y, syn, &mut self.stage, &mut self.acc, dt);
-        last_stage(&rhs, &mut self.y, syn, &self.stage, &self.acc, &mut self.vs_old, dt);
+        // Classical RK4, one stage at a time over a tile of cells (struct of
+        // arrays, so that each stage's loop vectorises), tile after tile, so
+        // that a tile's state and scratch stay in cache between stages.
+        let len = self.vs_old.len();
+        for start in (0..len).step_by(TILE) {
+            let cells = start..(start + TILE).min(len);
+            first_stage(
+                &rhs,
+                cells.clone(),
+                &self.y,
+                syn,
+                &mut self.stage,
+                &mut self.acc,
+                0.5 * dt,
+            );
+            middle_stage(
+                &rhs,
+                cells.clone(),
+                &self.y,
+                syn,
+                &mut self.stage,
+                &mut self.acc,
+                0.5 * dt,
+            );
+            middle_stage(&rhs, cells.clone(), &self.y, syn, &mut self.stage, &mut self.acc, dt);
+            last_stage(
+                &rhs,
+                cells,
+                &mut self.y,
+                syn,
+                &self.stage,
+                &self.acc,
+                &mut self.vs_old,
+                dt,
+            );
+        }
 
         let threshold = self.params.spike_threshold_mv - self.params.v_rest_mv;
         for (j, (&vs, &old)) in self.y[0][..self.len].iter().zip(&self.vs_old).enumerate() {

@@ -274,20 +274,18 @@ fn activation(filtered: f64, bias: f64, gain: f64, threshold: f64) -> f64 {
 /// (`keep` = 0: no filter).
 #[inline(always)]
 fn filter(filtered: f64, input: f64, keep: f64) -> f64 {
-    input + (filtered - input) * keep
+    (filtered - input).mul_add(keep, input)
 }
 
 /// One step of the filter and the phase accumulator for every unit, given
-/// each unit's synaptic input; returns whether all filtered inputs are finite.
+/// each unit's synaptic input. A non-finite rate makes the phase non-finite
+/// for good, which `scan_phases` reports.
 #[inline(always)]
-fn accumulate(filtered: &mut [f64], phase: &mut [f64], input: impl Fn(usize) -> f64, c: Constants) -> bool {
-    let mut finite = true;
+fn accumulate(filtered: &mut [f64], phase: &mut [f64], input: impl Fn(usize) -> f64, c: Constants) {
     for (j, (f, p)) in filtered.iter_mut().zip(phase.iter_mut()).enumerate() {
         *f = filter(*f, input(j), c.keep);
-        *p += activation(*f, c.bias, c.gain, c.threshold) * c.dt_s;
-        finite &= f.is_finite();
+        *p = activation(*f, c.bias, c.gain, c.threshold).mul_add(c.dt_s, *p);
     }
-    finite
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -316,7 +314,7 @@ impl ReluChunk {
         let c = self.constants();
         let len = self.filtered.len();
         let (filtered, phase) = (&mut self.filtered[..], &mut self.phase[..]);
-        let finite = match self.synapses.model {
+        match self.synapses.model {
             SynapseModel::Delta if self.synapses.has_jumps() => {
                 let (jumps, per_second) = (&self.synapses.jumps()[..len], 1.0 / c.dt_s);
                 accumulate(filtered, phase, |j| jumps[j] * per_second, c)
@@ -328,9 +326,9 @@ impl ReluChunk {
                 let (g_exc, g_inh) = (&g_exc[..len], &g_inh[..len]);
                 accumulate(filtered, phase, |j| g_exc[j] * de + g_inh[j] * di, c)
             }
-        };
+        }
         let first = spikes.len();
-        scan_phases(&self.phase, spikes);
+        let finite = scan_phases(&self.phase, spikes);
         for &j in &spikes[first..] {
             let p = &mut self.phase[j as usize];
             *p = (*p - 1.0).min(1.0);
@@ -360,19 +358,26 @@ impl ReluChunk {
     }
 }
 
-/// Pushes the units whose phase reached 1. Spikes are rare per step:
-/// blocks of 16 without any are skipped by one vectorised test.
-fn scan_phases(phase: &[f64], spikes: &mut Vec<u32>) {
+/// Pushes the units whose phase reached 1; returns false if a phase is
+/// not finite (NaN or +inf: the phase never decreases below 0, so -inf
+/// cannot occur). Spikes are rare per step: blocks of 16 without any are
+/// skipped by one vectorised test.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn scan_phases(phase: &[f64], spikes: &mut Vec<u32>) -> bool {
     const BLOCK: usize = 16;
+    let mut finite = true;
     for (b, block) in phase.chunks(BLOCK).enumerate() {
-        if block.iter().fold(false, |any, &p| any | (p >= 1.0)) {
+        if block.iter().fold(false, |any, &p| any | !(p < 1.0)) {
             for (i, &p) in block.iter().enumerate() {
-                if p >= 1.0 {
+                if !(p <= f64::MAX) {
+                    finite = false;
+                } else if p >= 1.0 {
                     spikes.push((b * BLOCK + i) as u32);
                 }
             }
         }
     }
+    finite
 }
 
 impl NeuronChunk for ReluChunk {
@@ -413,6 +418,7 @@ impl NeuronChunk for ReluChunk {
     }
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
-        self.synapses.first_non_finite_after(&[("input", &self.filtered)])
+        self.synapses
+            .first_non_finite_after(&[("input", &self.filtered), ("phase", &self.phase)])
     }
 }
