@@ -550,21 +550,11 @@ fn middle_stage(rhs: &Rhs, cells: Range<usize>, y: &State, syn: Syn, stage: &mut
     }
 }
 
-/// RK4's last stage: y += dt/6 (acc + f(stage)); the old Vs goes to `vs_old`.
-fn last_stage(
-    rhs: &Rhs,
-    cells: Range<usize>,
-    y: &mut State,
-    syn: Syn,
-    stage: &State,
-    acc: &State,
-    vs_old: &mut [f64],
-    dt: f64,
-) {
+/// RK4's last stage: y += dt/6 (acc + f(stage)).
+fn last_stage(rhs: &Rhs, cells: Range<usize>, y: &mut State, syn: Syn, stage: &State, acc: &State, dt: f64) {
     let sixth = dt / 6.0;
     for at in cells.step_by(LANES) {
         let k = block_derivatives(rhs, stage, syn, at);
-        *lanes_mut(vs_old, at) = *lanes(&y[0], at);
         for i in 0..8 {
             let (y0, a) = (*lanes(&y[i], at), *lanes(&acc[i], at));
             *lanes_mut(&mut y[i], at) = std::array::from_fn(|l| y0[l] + sixth * (a[l] + k[i][l]));
@@ -657,6 +647,7 @@ impl NeuronChunk for PinskyRinzelChunk {
         // Classical RK4, one stage at a time over a tile of cells (struct of
         // arrays, so that each stage's loop vectorises), tile after tile, so
         // that a tile's state and scratch stay in cache between stages.
+        self.vs_old.copy_from_slice(&self.y[0]);
         let len = self.vs_old.len();
         for start in (0..len).step_by(TILE) {
             let cells = start..(start + TILE).min(len);
@@ -679,16 +670,7 @@ impl NeuronChunk for PinskyRinzelChunk {
                 0.5 * dt,
             );
             middle_stage(&rhs, cells.clone(), &self.y, syn, &mut self.stage, &mut self.acc, dt);
-            last_stage(
-                &rhs,
-                cells,
-                &mut self.y,
-                syn,
-                &self.stage,
-                &self.acc,
-                &mut self.vs_old,
-                dt,
-            );
+            last_stage(&rhs, cells, &mut self.y, syn, &self.stage, &self.acc, dt);
         }
 
         let threshold = self.params.spike_threshold_mv - self.params.v_rest_mv;
