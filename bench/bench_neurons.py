@@ -16,7 +16,11 @@ the cognitron population table), including the integration method: exact for LIF
 forward Euler for Izhikevich as in the paper, exponential Euler for Hodgkin-Huxley
 (Brian2's choice for it), forward Euler for AdEx (Brian2's default for it;
 cognitron's default for AdEx is the slower, accurate `dopri5`, so the table here
-sets `method = "euler"` to compare the same work).
+sets `method = "euler"` to compare the same work), RK4 at dt = 0.05 ms for
+Pinsky-Rinzel. `relu` (Brian2 has no rate unit) is the same update written as a
+NeuronGroup; `compartmental` is one cell of N compartments (a Hodgkin-Huxley soma
+and axon) against a Brian2 SpatialNeuron of the same morphology, so N counts
+compartments there. See MODELS for what differs.
 """
 import argparse
 import json
@@ -155,7 +159,95 @@ dCa/dt = (-0.13*ica - 0.075*Ca)/ms : 1""",
             threshold="Vs > 40", reset=None, refractory="Vs > 40", method="rk4",
             init="Vs = '-4.6'; Vd = '-4.5'; h = '0.99'; n = '0.001'; s = '0.01'; c = '0.01'; q = '0.01'; Ca = '0.2'"),
     ),
+    # A ReLU rate unit (cognitron's `relu`: tau dI/dt = -I + synaptic input, r = gain max(0, I + bias
+    # - threshold), spikes from a phase accumulator). Brian2 has no rate unit: the same update as a
+    # NeuronGroup (filter, rate, phase += r dt, spike and phase -= 1 at phase >= 1). No synaptic input
+    # here, so the filtered input stays 0 and every unit fires at bias = 20 Hz; the filter is exact in
+    # cognitron and forward Euler in Brian2 (one multiplication per step in both).
+    "relu": dict(
+        cognitron="""model = "relu"
+gain = 1.0
+bias = 20.0
+tau_ms = 10.0
+phase_init = { uniform = [0.0, 1.0] }
+""",
+        brian2=dict(
+            eqs="""dI_f/dt = -I_f/(10*ms) : 1
+rate = 1*clip(I_f + 20 - 0, 0, inf)*Hz : Hz
+dphase/dt = rate : 1""",
+            threshold="phase >= 1", reset="phase = clip(phase - 1, 0, 1)", refractory=None, method="euler",
+            init="phase = 'rand()'"),
+    ),
+    # One multi-compartment cell of N compartments: a 20 x 20 um cylindrical soma (1 compartment)
+    # and a 1 um axon of N - 1 compartments of 10 um, squid Hodgkin-Huxley (1952) channels at 6.3 °C
+    # in every compartment (so that both tools compute the same gates everywhere), C_m 1 uF/cm^2,
+    # R_a 100 ohm cm, 200 pA into the soma (~70 Hz; 1 nA blocks it after two spikes), dt = 0.025 ms.
+    # cognitron: gates relaxed exactly at the step's start voltage, then backward Euler for v by
+    # Hines elimination. Brian2: SpatialNeuron, gates by exponential Euler (the same relaxation), v by
+    # backward Euler (its own tree solver, three tridiagonal systems per section). N counts
+    # compartments; rates are somatic spikes/s.
+    "compartmental": dict(
+        dt=0.025,
+        cells=lambda N: 1,
+        cognitron=lambda N: f"""n = 1
+model = "compartmental"
+hh_sections = ["soma", "axon"]
+c_m_uf_cm2 = 1.0
+r_a_ohm_cm = 100.0
+i_soma_pa = 200.0
+v_init_mv = -65.0
+
+[[populations.cells.sections]]
+name = "soma"
+kind = "soma"
+length_um = 20.0
+diameter_um = 20.0
+compartments = 1
+
+[[populations.cells.sections]]
+name = "axon"
+kind = "axon"
+parent = "soma"
+length_um = {10.0 * (N - 1)}
+diameter_um = 1.0
+compartments = {N - 1}
+""",
+        brian2=dict(spatial=True),
+    ),
 }
+
+
+def brian2_spatial(b2, N):
+    """The `compartmental` cell as a Brian2 SpatialNeuron (see MODELS)."""
+    from brian2 import um, mV, ms, nA, msiemens, cm, uF, ohm, exprel  # noqa: F401
+    morpho = b2.Cylinder(diameter=20 * um, length=20 * um, n=1)
+    morpho.axon = b2.Cylinder(diameter=1 * um, length=10 * um * (N - 1), n=N - 1)
+    eqs = """Im = gL*(EL - v) + gNa*m**3*h*(ENa - v) + gK*n**4*(EK - v) : amp/meter**2
+dm/dt = alpham*(1 - m) - betam*m : 1
+dh/dt = alphah*(1 - h) - betah*h : 1
+dn/dt = alphan*(1 - n) - betan*n : 1
+alpham = 1/exprel(-(v + 40*mV)/(10*mV))/ms : Hz
+betam = 4*exp(-(v + 65*mV)/(18*mV))/ms : Hz
+alphah = 0.07*exp(-(v + 65*mV)/(20*mV))/ms : Hz
+betah = 1/(exp(-(v + 35*mV)/(10*mV)) + 1)/ms : Hz
+alphan = 0.1/exprel(-(v + 55*mV)/(10*mV))/ms : Hz
+betan = 0.125*exp(-(v + 65*mV)/(80*mV))/ms : Hz
+I : amp (point current)"""
+    ns = dict(gL=0.3 * msiemens / cm**2, EL=-54.387 * mV, gNa=120 * msiemens / cm**2, ENa=50 * mV,
+              gK=36 * msiemens / cm**2, EK=-77 * mV)
+    neuron = b2.SpatialNeuron(morphology=morpho, model=eqs, method="exponential_euler", Cm=1 * uF / cm**2,
+                              Ri=100 * ohm * cm, threshold="v > 0*mV", threshold_location=0,
+                              refractory="v > 0*mV", namespace=ns)
+    v0 = -65.0
+    rates = dict(am=1 / b2.exprel(-(v0 + 40) / 10), bm=4 * b2.exp(-(v0 + 65) / 18),
+                 ah=0.07 * b2.exp(-(v0 + 65) / 20), bh=1 / (b2.exp(-(v0 + 35) / 10) + 1),
+                 an=0.1 / b2.exprel(-(v0 + 55) / 10), bn=0.125 * b2.exp(-(v0 + 65) / 80))
+    neuron.v = v0 * mV
+    neuron.m = rates["am"] / (rates["am"] + rates["bm"])
+    neuron.h = rates["ah"] / (rates["ah"] + rates["bh"])
+    neuron.n = rates["an"] / (rates["an"] + rates["bn"])
+    neuron.I[0] = 0.2 * nA
+    return neuron
 
 
 def worker_brian2(a):
@@ -164,31 +256,40 @@ def worker_brian2(a):
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     b2.defaultclock.dt = MODELS[a.model].get("dt", 0.1) * b2.ms
     m = MODELS[a.model]["brian2"]
-    kw = dict(threshold=m["threshold"], method=m["method"])
-    if m["reset"]:
-        kw["reset"] = m["reset"]
-    if m["refractory"]:
-        kw["refractory"] = m["refractory"]
-    group = b2.NeuronGroup(a.N, m["eqs"], **kw)
-    for assignment in m["init"].split(";"):
-        name, expr = assignment.split("=", 1)
-        setattr(group, name.strip(), expr.strip().strip("'"))
+    if m.get("spatial"):
+        group = brian2_spatial(b2, a.N)
+    else:
+        kw = dict(threshold=m["threshold"], method=m["method"])
+        if m["reset"]:
+            kw["reset"] = m["reset"]
+        if m["refractory"]:
+            kw["refractory"] = m["refractory"]
+        group = b2.NeuronGroup(a.N, m["eqs"], **kw)
+        for assignment in m["init"].split(";"):
+            name, expr = assignment.split("=", 1)
+            setattr(group, name.strip(), expr.strip().strip("'"))
     spikes = b2.SpikeMonitor(group, record=False)
     b2.seed(a.seed)
     b2.run(a.T * b2.second)
     b2.device.build(run=True, compile=True)
     count = int(spikes.num_spikes)
     out = dict(tool="brian2", model=a.model, N=a.N, T=a.T, threads=1, run_s=b2.device._last_run_time,
-               spikes=count, rate_hz=count / (a.N * a.T), brian2_version=b2.__version__)
+               spikes=count, rate_hz=count / (cells(a.model, a.N) * a.T), brian2_version=b2.__version__)
     with open(a.result, "w") as f:
         json.dump(out, f)
+
+
+def cells(model, N):
+    """Neurons in a population of size N (one for `compartmental`, where N counts compartments)."""
+    return MODELS[model].get("cells", lambda N: N)(N)
 
 
 def run_cognitron(model, N, T, args, work):
     exp = os.path.join(work, f"{model}.toml")
     with open(exp, "w") as f:
         f.write(f"[simulation]\ndt_ms = {MODELS[model].get('dt', 0.1)}\nduration_ms = {T * 1000.0}\nseed = {args.seed}\n\n")
-        f.write(f"[populations.cells]\nn = {N}\n{MODELS[model]['cognitron']}\n")
+        table = MODELS[model]["cognitron"]
+        f.write(f"[populations.cells]\n{table(N)}\n" if callable(table) else f"[populations.cells]\nn = {N}\n{table}\n")
         f.write('[monitors]\nspikes = { cells = "none" }\n')
     out = os.path.join(work, "out")
     cmd = [args.cognitron_bin, "run", exp, "--out", out, "--no-plots"]
@@ -199,7 +300,7 @@ def run_cognitron(model, N, T, args, work):
     with open(os.path.join(out, "summary.json")) as f:
         s = json.load(f)
     spikes = s["populations"]["cells"]["spikes"]
-    return dict(run_s=float(s["run_s"]), spikes=spikes, rate_hz=spikes / (N * T), peak_rss_mb=rss,
+    return dict(run_s=float(s["run_s"]), spikes=spikes, rate_hz=spikes / (cells(model, N) * T), peak_rss_mb=rss,
                 cmd=shlex.join(cmd))
 
 

@@ -102,11 +102,13 @@ pub struct AdexRow {
 
 impl AdexPreset {
     /// Table 1 of Naud et al. (2008): C (pF), g_L (nS), E_L, V_T, Delta_T
-    /// (mV), a (nS), tau_w (ms), b (pA), V_r (mV), I (pA). Transcribed as in
-    /// public reproductions of the paper (the Brian2 example of Naud et al.
-    /// 2008 lists the same values); each row gives its figure's pattern
-    /// (tests/adex.rs), and Brian2 runs of these rows give the same spikes
-    /// (bench/reference/brian2_adex_patterns.json).
+    /// (mV), a (nS), tau_w (ms), b (pA), V_r (mV), I (pA), as in Brian2's
+    /// example of Naud et al. (2008). Rows a-e and h agree with two further
+    /// public transcriptions; for rows f (delayed regular bursting) and g
+    /// (transient) those two list other values, which do not give the
+    /// named patterns (docs/sources.md), so Brian2's are kept. Each row gives
+    /// its figure's pattern (tests/adex.rs), and Brian2 runs of these rows
+    /// give the same spikes (bench/reference/brian2_adex_patterns.json).
     pub fn row(self) -> AdexRow {
         let r = |c_m_pf, g_l_ns, e_l_mv, v_t_mv, delta_t_mv, a_ns, tau_w_ms, b_pa, v_r_mv, i_step_pa| AdexRow {
             c_m_pf,

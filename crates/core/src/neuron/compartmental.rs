@@ -86,6 +86,9 @@ pub struct Cable {
     pub area_um2: Vec<f64>,
     g_leak_ns: Vec<f64>,
     e_leak_mv: Vec<f64>,
+    /// Sum of the axial conductances of each compartment (to its parent and
+    /// its children, nS): their part of the diagonal, the same every step.
+    g_axial_sum_ns: Vec<f64>,
     /// Compartments with HH channels and their maximal conductances (nS).
     active: Vec<usize>,
     g_na_ns: Vec<f64>,
@@ -109,6 +112,9 @@ pub struct CellState {
     pub n: Vec<f64>,
     diag: Vec<f64>,
     rhs: Vec<f64>,
+    /// Scratch: v of the active compartments, gathered so that the gate
+    /// loop runs over contiguous arrays (and vectorises).
+    v_active: Vec<f64>,
 }
 
 impl Cable {
@@ -122,6 +128,7 @@ impl Cable {
             area_um2: Vec::with_capacity(total),
             g_leak_ns: Vec::with_capacity(total),
             e_leak_mv: Vec::with_capacity(total),
+            g_axial_sum_ns: Vec::new(),
             active: Vec::new(),
             g_na_ns: Vec::new(),
             g_k_ns: Vec::new(),
@@ -177,6 +184,10 @@ impl Cable {
                 }
             }
         }
+        cable.g_axial_sum_ns = cable.g_axial_ns.clone();
+        for i in 1..cable.len() {
+            cable.g_axial_sum_ns[cable.parent[i]] += cable.g_axial_ns[i];
+        }
         cable
     }
 
@@ -209,6 +220,7 @@ impl Cable {
             n: vec![gate_steady_state(squid::n(v_mv)); na],
             diag: vec![0.0; self.len()],
             rhs: vec![0.0; self.len()],
+            v_active: vec![0.0; na],
         }
     }
 
@@ -217,19 +229,25 @@ impl Cable {
     /// taken implicitly (synapses, electrodes). Does not allocate.
     pub fn step(&self, cell: &mut CellState, dt: f64, extra: &[(usize, f64, f64)]) {
         let q = self.rate_scale;
-        for (a, &i) in self.active.iter().enumerate() {
-            let v = cell.v[i];
+        let na = self.active.len();
+        let v_active = &mut cell.v_active[..na];
+        for (x, &i) in v_active.iter_mut().zip(&self.active) {
+            *x = cell.v[i];
+        }
+        let (m, h, n) = (&mut cell.m[..na], &mut cell.h[..na], &mut cell.n[..na]);
+        for a in 0..na {
+            let v = v_active[a];
             let (am, bm) = squid::m(v);
             let (ah, bh) = squid::h(v);
             let (an, bn) = squid::n(v);
-            cell.m[a] = relax_gate(cell.m[a], q * am, q * bm, dt);
-            cell.h[a] = relax_gate(cell.h[a], q * ah, q * bh, dt);
-            cell.n[a] = relax_gate(cell.n[a], q * an, q * bn, dt);
+            m[a] = relax_gate(m[a], q * am, q * bm, dt);
+            h[a] = relax_gate(h[a], q * ah, q * bh, dt);
+            n[a] = relax_gate(n[a], q * an, q * bn, dt);
         }
         let (diag, rhs) = (&mut cell.diag, &mut cell.rhs);
         for i in 0..self.len() {
             let c = self.capacitance_pf[i] / dt;
-            diag[i] = c + self.g_leak_ns[i];
+            diag[i] = c + self.g_leak_ns[i] + self.g_axial_sum_ns[i];
             rhs[i] = c * cell.v[i] + self.g_leak_ns[i] * self.e_leak_mv[i];
         }
         for (a, &i) in self.active.iter().enumerate() {
@@ -243,21 +261,21 @@ impl Cable {
             diag[i] += g;
             rhs[i] += current;
         }
-        for i in 1..self.len() {
-            let g = self.g_axial_ns[i];
-            diag[i] += g;
-            diag[self.parent[i]] += g;
-        }
         // Hines elimination, leaves to root: row i is d_i V_i - g_i V_p = b_i.
+        // Row i is final when reached (children come after parents), so its
+        // d_i is replaced by 1 / d_i: one division per compartment, and none
+        // in the back substitution's chain of dependent steps.
         for i in (1..self.len()).rev() {
             let p = self.parent[i];
-            let f = self.g_axial_ns[i] / diag[i];
+            let inv = 1.0 / diag[i];
+            let f = self.g_axial_ns[i] * inv;
             diag[p] -= f * self.g_axial_ns[i];
             rhs[p] += f * rhs[i];
+            diag[i] = inv;
         }
         cell.v[0] = rhs[0] / diag[0];
         for i in 1..self.len() {
-            cell.v[i] = (rhs[i] + self.g_axial_ns[i] * cell.v[self.parent[i]]) / diag[i];
+            cell.v[i] = (rhs[i] + self.g_axial_ns[i] * cell.v[self.parent[i]]) * diag[i];
         }
     }
 }

@@ -237,16 +237,16 @@ impl NeuronSpec for Relu {
             },
             emission: self.emission,
             dt_s,
-            rate: vec![0.0; len],
             filtered: vec![0.0; len],
-            input: vec![self.bias; len],
             phase,
             synapses: SynapticInput::new(&self.synapse_params(), dt, g_exc, g_inh),
         })
     }
 }
 
-/// State of a chunk of ReLU units.
+/// State of a chunk of ReLU units. The rate and the total input are
+/// functions of the filtered input, computed where needed rather than
+/// stored, so that a step touches two arrays per unit (`filtered`, `phase`).
 #[derive(Debug, Clone)]
 pub struct ReluChunk {
     gain: f64,
@@ -257,20 +257,132 @@ pub struct ReluChunk {
     emission: Emission,
     /// The step in seconds.
     dt_s: f64,
-    /// Rate (Hz).
-    rate: Vec<f64>,
     /// Filtered synaptic input (Hz for delta, pA for current_exp).
     filtered: Vec<f64>,
-    /// This step's total input, bias included, after the filter.
-    input: Vec<f64>,
     /// Accumulator phase (spikes owed).
     phase: Vec<f64>,
     synapses: SynapticInput,
 }
 
+/// The activation: rate (Hz) for a filtered synaptic input.
+#[inline(always)]
+fn activation(filtered: f64, bias: f64, gain: f64, threshold: f64) -> f64 {
+    gain * ((filtered + bias) - threshold).max(0.0)
+}
+
+/// The filter over one step, exact for an input held over the step
+/// (`keep` = 0: no filter).
+#[inline(always)]
+fn filter(filtered: f64, input: f64, keep: f64) -> f64 {
+    (filtered - input).mul_add(keep, input)
+}
+
+/// One step of the filter and the phase accumulator for every unit, given
+/// each unit's synaptic input. A non-finite rate makes the phase non-finite
+/// for good, which `scan_phases` reports.
+#[inline(always)]
+fn accumulate(filtered: &mut [f64], phase: &mut [f64], input: impl Fn(usize) -> f64, c: Constants) {
+    for (j, (f, p)) in filtered.iter_mut().zip(phase.iter_mut()).enumerate() {
+        *f = filter(*f, input(j), c.keep);
+        *p = activation(*f, c.bias, c.gain, c.threshold).mul_add(c.dt_s, *p);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Constants {
+    gain: f64,
+    threshold: f64,
+    bias: f64,
+    keep: f64,
+    dt_s: f64,
+}
+
+impl ReluChunk {
+    fn constants(&self) -> Constants {
+        Constants {
+            gain: self.gain,
+            threshold: self.threshold,
+            bias: self.bias,
+            keep: self.keep,
+            dt_s: self.dt_s,
+        }
+    }
+
+    /// Regular emission: the filter and the accumulator in one pass, one
+    /// loop per kind of input (so that each vectorises), then the spikes.
+    fn update_regular(&mut self, spikes: &mut Vec<u32>) -> bool {
+        let c = self.constants();
+        let len = self.filtered.len();
+        let (filtered, phase) = (&mut self.filtered[..], &mut self.phase[..]);
+        match self.synapses.model {
+            SynapseModel::Delta if self.synapses.has_jumps() => {
+                let (jumps, per_second) = (&self.synapses.jumps()[..len], 1.0 / c.dt_s);
+                accumulate(filtered, phase, |j| jumps[j] * per_second, c)
+            }
+            SynapseModel::Delta => accumulate(filtered, phase, |_| 0.0, c),
+            _ => {
+                // current_exp only (validated): the current does not depend on a potential.
+                let (g_exc, de, g_inh, di) = self.synapses.stored();
+                let (g_exc, g_inh) = (&g_exc[..len], &g_inh[..len]);
+                accumulate(filtered, phase, |j| g_exc[j] * de + g_inh[j] * di, c)
+            }
+        }
+        let first = spikes.len();
+        let finite = scan_phases(&self.phase, spikes);
+        for &j in &spikes[first..] {
+            let p = &mut self.phase[j as usize];
+            *p = (*p - 1.0).min(1.0);
+        }
+        finite
+    }
+
+    fn update_poisson(&mut self, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
+        let c = self.constants();
+        let per_second = 1.0 / c.dt_s;
+        let delta = self.synapses.model == SynapseModel::Delta;
+        let mut finite = true;
+        for (j, f) in self.filtered.iter_mut().enumerate() {
+            let input = if delta {
+                self.synapses.jumps()[j] * per_second
+            } else {
+                self.synapses.current(j, 0.0)
+            };
+            *f = filter(*f, input, c.keep);
+            finite &= f.is_finite();
+            let rate = activation(*f, c.bias, c.gain, c.threshold);
+            if rate > 0.0 && rng.gen::<f64>() < -(-rate * c.dt_s).exp_m1() {
+                spikes.push(j as u32);
+            }
+        }
+        finite
+    }
+}
+
+/// Pushes the units whose phase reached 1; returns false if a phase is
+/// not finite (NaN or +inf: the phase never decreases below 0, so -inf
+/// cannot occur). Spikes are rare per step: blocks of 16 without any are
+/// skipped by one vectorised test.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn scan_phases(phase: &[f64], spikes: &mut Vec<u32>) -> bool {
+    const BLOCK: usize = 16;
+    let mut finite = true;
+    for (b, block) in phase.chunks(BLOCK).enumerate() {
+        if block.iter().fold(false, |any, &p| any | !(p < 1.0)) {
+            for (i, &p) in block.iter().enumerate() {
+                if !(p <= f64::MAX) {
+                    finite = false;
+                } else if p >= 1.0 {
+                    spikes.push((b * BLOCK + i) as u32);
+                }
+            }
+        }
+    }
+    finite
+}
+
 impl NeuronChunk for ReluChunk {
     fn len(&self) -> usize {
-        self.rate.len()
+        self.filtered.len()
     }
 
     fn begin_step(&mut self, step: u64) {
@@ -282,44 +394,12 @@ impl NeuronChunk for ReluChunk {
     }
 
     fn update(&mut self, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
-        let (gain, threshold, keep, dt_s) = (self.gain, self.threshold, self.keep, self.dt_s);
-        if self.synapses.model == SynapseModel::Delta {
-            let per_second = 1.0 / dt_s;
-            for (input, &jump) in self.input.iter_mut().zip(self.synapses.jumps()) {
-                *input = jump * per_second;
-            }
-        } else {
-            // current_exp only (validated): the current does not depend on a potential.
-            for (j, input) in self.input.iter_mut().enumerate() {
-                *input = self.synapses.current(j, 0.0);
-            }
-        }
-        for ((rate, input), filtered) in self.rate.iter_mut().zip(self.input.iter_mut()).zip(&mut self.filtered) {
-            // Exact for an input held over the step (keep = 0: no filter).
-            *filtered = *input + (*filtered - *input) * keep;
-            *input = *filtered + self.bias;
-            *rate = gain * (*input - threshold).max(0.0);
-        }
-        match self.emission {
-            Emission::Regular => {
-                for (j, (phase, &rate)) in self.phase.iter_mut().zip(&self.rate).enumerate() {
-                    *phase += rate * dt_s;
-                    if *phase >= 1.0 {
-                        spikes.push(j as u32);
-                        *phase = (*phase - 1.0).min(1.0);
-                    }
-                }
-            }
-            Emission::Poisson => {
-                for (j, &rate) in self.rate.iter().enumerate() {
-                    if rate > 0.0 && rng.gen::<f64>() < -(-rate * dt_s).exp_m1() {
-                        spikes.push(j as u32);
-                    }
-                }
-            }
-        }
+        let finite = match self.emission {
+            Emission::Regular => self.update_regular(spikes),
+            Emission::Poisson => self.update_poisson(rng, spikes),
+        };
         self.synapses.end_step(step);
-        self.rate.iter().all(|r| r.is_finite())
+        finite
     }
 
     fn variables(&self) -> &'static [&'static str] {
@@ -328,8 +408,8 @@ impl NeuronChunk for ReluChunk {
 
     fn value(&self, variable: &str, j: usize) -> f64 {
         match variable {
-            "rate" => self.rate[j],
-            "input" => self.input[j],
+            "rate" => activation(self.filtered[j], self.bias, self.gain, self.threshold),
+            "input" => self.filtered[j] + self.bias,
             _ => self
                 .synapses
                 .value(variable, j)
@@ -339,6 +419,6 @@ impl NeuronChunk for ReluChunk {
 
     fn first_non_finite(&self) -> Option<(usize, &'static str, f64)> {
         self.synapses
-            .first_non_finite_after(&[("rate", &self.rate), ("input", &self.input)])
+            .first_non_finite_after(&[("input", &self.filtered), ("phase", &self.phase)])
     }
 }
