@@ -81,17 +81,55 @@ fn gemm_on(
         }
     };
     let threads = rayon::current_num_threads();
-    if !parallel || threads == 1 || m * k * n < PARALLEL_MIN_WORK || m < 16 {
+    if !parallel || threads == 1 || m * k * n < PARALLEL_MIN_WORK || m.max(n) < 16 {
         block(0..m, c);
         return;
     }
-    // Enough blocks to balance, each a multiple of the kernel's 8 rows.
-    let rows_per_block = m.div_ceil(threads * 4).next_multiple_of(8).max(8);
-    c.par_chunks_mut(rows_per_block * n).enumerate().for_each(|(i, c)| {
-        let start = i * rows_per_block;
-        block(start..start + c.len() / n, c);
+    // Each block packs the whole of the other operand, so split the larger
+    // dimension into few blocks (two per thread, multiples of the kernel's 16).
+    let parts = threads * 2;
+    if m >= n {
+        let rows_per_block = m.div_ceil(parts).next_multiple_of(16);
+        c.par_chunks_mut(rows_per_block * n).enumerate().for_each(|(i, c)| {
+            let start = i * rows_per_block;
+            block(start..start + c.len() / n, c);
+        });
+        return;
+    }
+    let columns_per_block = n.div_ceil(parts).next_multiple_of(16);
+    let c_ptr = SharedMut(c.as_mut_ptr());
+    (0..n.div_ceil(columns_per_block)).into_par_iter().for_each(|i| {
+        let start = i * columns_per_block;
+        let width = columns_per_block.min(n - start);
+        let c_ptr = &c_ptr;
+        // SAFETY: block i writes only columns start..start + width of c
+        // (m x n, row stride n), disjoint from every other block's; it
+        // reads op(b)'s columns of the same range, within b.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                width,
+                1.0,
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr().offset(start as isize * csb),
+                rsb,
+                csb,
+                beta,
+                c_ptr.0.add(start),
+                n as isize,
+                1,
+            );
+        }
     });
 }
+
+/// The result's pointer, shared by blocks that write disjoint columns.
+struct SharedMut(*mut f32);
+// SAFETY: used only for disjoint column ranges of one matrix (see `gemm_on`).
+unsafe impl Sync for SharedMut {}
 
 #[cfg(test)]
 mod tests {
@@ -150,5 +188,22 @@ mod tests {
         let one = run(1);
         assert_eq!(one, run(2));
         assert_eq!(one, run(3));
+        // Wider than tall: split by columns.
+        let (m, k, n) = (40, 257, 700);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104729 % 997) as f32).cos()).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut c = vec![1.0; m * n];
+            pool.install(|| gemm(m, k, n, &a, Op::Normal, &b, Op::Transposed, 0.5, &mut c));
+            c
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        let want = naive(m, k, n, &a, Op::Normal, &b, Op::Transposed);
+        for (x, w) in one.iter().zip(&want) {
+            assert!((*x as f64 - (w + 0.5)).abs() < 1e-3);
+        }
     }
 }

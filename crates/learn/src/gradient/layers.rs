@@ -689,6 +689,57 @@ impl Lif {
             self.current.resize(block, 0.0);
         }
         let (beta, threshold, reset) = (self.beta, self.threshold, self.reset);
+        if self.recurrent.is_none() {
+            // Without recurrence each element depends only on itself at the
+            // previous step: one task scans its elements through all steps
+            // (one dispatch per layer, and the state stays in cache).
+            let chunks = block.div_ceil(ELEMENTS_PER_TASK);
+            let mut tasks: Vec<Vec<(&mut [f32], &mut [f32], &[f32])>> =
+                (0..chunks).map(|_| Vec::with_capacity(steps)).collect();
+            for ((m, s), x) in self
+                .membrane
+                .chunks_mut(block)
+                .zip(spikes.chunks_mut(block))
+                .zip(input.chunks(block))
+            {
+                let pieces = m
+                    .chunks_mut(ELEMENTS_PER_TASK)
+                    .zip(s.chunks_mut(ELEMENTS_PER_TASK))
+                    .zip(x.chunks(ELEMENTS_PER_TASK));
+                for (task, ((m, s), x)) in tasks.iter_mut().zip(pieces) {
+                    task.push((m, s, x));
+                }
+            }
+            tasks.into_par_iter().for_each(|mut task| {
+                for t in 0..task.len() {
+                    let (done, rest) = task.split_at_mut(t);
+                    let (m, s, x) = &mut rest[0];
+                    match done.last() {
+                        None => {
+                            for ((m, s), x) in m.iter_mut().zip(s.iter_mut()).zip(x.iter()) {
+                                *m = *x;
+                                *s = if *m > threshold { 1.0 } else { 0.0 };
+                            }
+                        }
+                        Some((m0, s0, _)) => {
+                            for i in 0..m.len() {
+                                let carried = match reset {
+                                    Reset::Subtract => beta * m0[i] - threshold * s0[i],
+                                    Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
+                                    Reset::None => beta * m0[i],
+                                };
+                                m[i] = carried + x[i];
+                                s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
+                            }
+                        }
+                    }
+                }
+            });
+            if self.readout {
+                spikes.copy_from_slice(&self.membrane);
+            }
+            return;
+        }
         for t in 0..steps {
             let (before, now) = self.membrane.split_at_mut(t * block);
             let membrane = &mut now[..block];
@@ -769,6 +820,59 @@ impl Lif {
         let readout = self.readout;
         let (surrogate, slope) = (self.surrogate, self.slope);
         let zeros = [0.0f32; 0];
+        // delta[k] from the gradient reaching the spike (g), the membrane's
+        // own gradient (g_m) and delta at the next step (dn).
+        let element = |m: f32, s: f32, mut g: f32, g_m: f32, dn: Option<f32>| -> f32 {
+            let mut carry = 0.0;
+            if let Some(dn) = dn {
+                carry = match reset {
+                    Reset::Zero => beta * (1.0 - s) * dn,
+                    _ => beta * dn,
+                };
+                if !detach {
+                    g += match reset {
+                        Reset::Subtract => -threshold * dn,
+                        Reset::Zero => -beta * m * dn,
+                        Reset::None => 0.0,
+                    };
+                }
+            }
+            let through_spike = if readout {
+                g
+            } else {
+                g * surrogate.derivative(slope, m - threshold)
+            };
+            through_spike + carry + g_m
+        };
+        if self.recurrent.is_none() {
+            // As in `forward`: one task scans its elements through all steps.
+            let chunks = block.div_ceil(ELEMENTS_PER_TASK);
+            let mut tasks: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::with_capacity(steps)).collect();
+            for d in self.delta.chunks_mut(block) {
+                for (task, piece) in tasks.iter_mut().zip(d.chunks_mut(ELEMENTS_PER_TASK)) {
+                    task.push(piece);
+                }
+            }
+            let (membrane, membrane_grad) = (&self.membrane, &self.membrane_grad);
+            tasks.into_par_iter().enumerate().for_each(|(chunk, mut task)| {
+                let start = chunk * ELEMENTS_PER_TASK;
+                for t in (0..steps).rev() {
+                    let (now, after) = task.split_at_mut(t + 1);
+                    let delta = &mut now[t];
+                    let next = after.first().map(|d| &d[..]);
+                    let base = t * block + start;
+                    for (i, d) in delta.iter_mut().enumerate() {
+                        let k = base + i;
+                        let g_m = if has_membrane_grad { membrane_grad[k] } else { 0.0 };
+                        *d = element(membrane[k], spikes[k], grad_spikes[k], g_m, next.map(|n| n[i]));
+                    }
+                }
+            });
+            if let Some(grad_input) = grad_input {
+                grad_input.copy_from_slice(&self.delta);
+            }
+            return;
+        }
         for t in (0..steps).rev() {
             let (now, after) = self.delta.split_at_mut((t + 1) * block);
             let delta = &mut now[t * block..];
@@ -806,25 +910,9 @@ impl Lif {
                     let start = chunk * ELEMENTS_PER_TASK;
                     for (i, d) in delta.iter_mut().enumerate() {
                         let k = start + i;
-                        let u = m[k] - threshold;
-                        let mut g = g_s[k];
-                        let mut carry = 0.0;
-                        if !next.is_empty() {
-                            let dn = next[k];
-                            carry = match reset {
-                                Reset::Zero => beta * (1.0 - s[k]) * dn,
-                                _ => beta * dn,
-                            };
-                            if !detach {
-                                g += match reset {
-                                    Reset::Subtract => -threshold * dn,
-                                    Reset::Zero => -beta * m[k] * dn,
-                                    Reset::None => 0.0,
-                                };
-                            }
-                        }
-                        let through_spike = if readout { g } else { g * surrogate.derivative(slope, u) };
-                        *d = through_spike + carry + if g_m.is_empty() { 0.0 } else { g_m[k] };
+                        let g_m = if g_m.is_empty() { 0.0 } else { g_m[k] };
+                        let dn = if next.is_empty() { None } else { Some(next[k]) };
+                        *d = element(m[k], s[k], g_s[k], g_m, dn);
                     }
                 });
         }
