@@ -680,11 +680,21 @@ impl Lif {
         lif
     }
 
+    /// `input` holds one block per step, or a single block (a static
+    /// input) that drives every step.
     pub fn forward(&mut self, input: &[f32], spikes: &mut [f32], steps: usize) {
-        let block = input.len() / steps;
+        let block = spikes.len() / steps;
+        let static_input = input.len() == block && steps > 1;
+        let x_at = |t: usize| {
+            if static_input {
+                input
+            } else {
+                &input[t * block..(t + 1) * block]
+            }
+        };
         let n = self.shape.len();
         let batch = block / n;
-        self.membrane.resize(input.len(), 0.0);
+        self.membrane.resize(spikes.len(), 0.0);
         if self.recurrent.is_some() {
             self.current.resize(block, 0.0);
         }
@@ -696,12 +706,13 @@ impl Lif {
             let chunks = block.div_ceil(ELEMENTS_PER_TASK);
             let mut tasks: Vec<Vec<(&mut [f32], &mut [f32], &[f32])>> =
                 (0..chunks).map(|_| Vec::with_capacity(steps)).collect();
-            for ((m, s), x) in self
+            for (t, (m, s)) in self
                 .membrane
                 .chunks_mut(block)
                 .zip(spikes.chunks_mut(block))
-                .zip(input.chunks(block))
+                .enumerate()
             {
+                let x = x_at(t);
                 let pieces = m
                     .chunks_mut(ELEMENTS_PER_TASK)
                     .zip(s.chunks_mut(ELEMENTS_PER_TASK))
@@ -745,7 +756,7 @@ impl Lif {
             let membrane = &mut now[..block];
             let (spikes_before, spikes_now) = spikes.split_at_mut(t * block);
             let spikes_now = &mut spikes_now[..block];
-            let mut x = &input[t * block..(t + 1) * block];
+            let mut x = x_at(t);
             if t > 0 {
                 if let Some(v) = &self.recurrent {
                     self.current.copy_from_slice(x);
@@ -868,9 +879,7 @@ impl Lif {
                     }
                 }
             });
-            if let Some(grad_input) = grad_input {
-                grad_input.copy_from_slice(&self.delta);
-            }
+            write_grad_input(&self.delta, grad_input, steps);
             return;
         }
         for t in (0..steps).rev() {
@@ -931,10 +940,32 @@ impl Lif {
                 );
             }
         }
-        if let Some(grad_input) = grad_input {
-            grad_input.copy_from_slice(&self.delta);
-        }
+        write_grad_input(&self.delta, grad_input, steps);
     }
+}
+
+/// The gradient of a LIF layer's input from its membrane deltas: the same
+/// rows, or for a static input (one block for all steps) their sum over steps.
+fn write_grad_input(delta: &[f32], grad_input: Option<&mut [f32]>, steps: usize) {
+    let Some(grad_input) = grad_input else { return };
+    if grad_input.len() == delta.len() {
+        grad_input.copy_from_slice(delta);
+        return;
+    }
+    let block = grad_input.len();
+    grad_input
+        .par_chunks_mut(ELEMENTS_PER_TASK)
+        .enumerate()
+        .for_each(|(chunk, g)| {
+            let start = chunk * ELEMENTS_PER_TASK;
+            g.copy_from_slice(&delta[start..start + g.len()]);
+            for t in 1..steps {
+                let d = &delta[t * block + start..][..g.len()];
+                for (g, d) in g.iter_mut().zip(d) {
+                    *g += d;
+                }
+            }
+        });
 }
 
 // ------------------------------------------------------------- ReLU

@@ -124,11 +124,11 @@ pub struct Network {
     grads: Vec<Vec<f32>>,
     /// With an input that is the same at every step (analog encoding), the
     /// layers before the first LIF layer see one row per sample, not one per
-    /// step: their output is computed once and repeated over the steps
-    /// (`repeated`), and the gradient reaching them is summed over the steps.
+    /// step: the LIF layer takes their output as the input of every step and
+    /// returns the gradient summed over the steps.
     static_prefix: usize,
-    repeated: Vec<f32>,
-    repeated_grad: Vec<f32>,
+    /// Direct feedback alignment into the static prefix: the error summed over steps.
+    summed_error: Vec<f32>,
     /// Local losses: for the output of layer i, its cost and fixed readout
     /// [classes, size].
     local_readouts: Vec<Option<(LocalLoss, Vec<f32>)>>,
@@ -189,8 +189,7 @@ impl Network {
             activations: vec![Vec::new(); n + 1],
             grads: vec![Vec::new(); n + 1],
             static_prefix: 0,
-            repeated: Vec::new(),
-            repeated_grad: Vec::new(),
+            summed_error: Vec::new(),
             local_readouts: vec![None; n],
             labels: Vec::new(),
             dropout_seed: None,
@@ -269,12 +268,9 @@ impl Network {
         for i in 0..self.layers.len() {
             let rows = if i < prefix { batch } else { self.steps * batch };
             let (before, after) = self.activations.split_at_mut(i + 1);
-            let input = if i == prefix && prefix > 0 {
-                repeat(&before[i], self.steps, &mut self.repeated);
-                &self.repeated
-            } else {
-                &before[i]
-            };
+            // The first LIF layer takes a static prefix's one row per sample
+            // as the input of every step.
+            let input = &before[i];
             let layer = &mut self.layers[i];
             let output = &mut after[0];
             output.resize(rows * layer.output_shape().len(), 0.0);
@@ -377,8 +373,8 @@ impl Network {
                         let mut rows = rows;
                         if top < self.static_prefix {
                             // A layer that runs once per sample gets the error summed over steps.
-                            sum_over_steps(error, self.steps, &mut self.repeated_grad);
-                            error = &self.repeated_grad;
+                            sum_over_steps(error, self.steps, &mut self.summed_error);
+                            error = &self.summed_error;
                             rows /= self.steps;
                         }
                         let target = &mut lower[top + 1];
@@ -455,17 +451,11 @@ impl Network {
     /// (never for start = 0, the input).
     fn backward_range(&mut self, start: usize, end: usize) {
         let steps = self.steps;
-        let prefix = self.static_prefix;
         for i in (start..end).rev() {
             let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
             let grad_output = &grads_upper[0];
             let want_input = i > start;
-            let into_prefix = i == prefix && prefix > 0;
-            let (input, grad_input) = if into_prefix {
-                (&self.repeated, &mut self.repeated_grad)
-            } else {
-                (&self.activations[i], &mut grads_lower[i])
-            };
+            let (input, grad_input) = (&self.activations[i], &mut grads_lower[i]);
             if want_input {
                 grad_input.resize(input.len(), 0.0);
             }
@@ -496,9 +486,6 @@ impl Network {
                 }
                 Layer::Lif(l) => l.backward(output, grad_output, grad_in, steps),
             }
-            if into_prefix && want_input {
-                sum_over_steps(&self.repeated_grad, steps, &mut grads_lower[i]);
-            }
         }
     }
 
@@ -522,14 +509,6 @@ impl Network {
             s.push_str(&format!(" -> {} {}", layer.kind(), layer.output_shape()));
         }
         s
-    }
-}
-
-/// `out` = `rows` repeated `steps` times (time-major).
-fn repeat(rows: &[f32], steps: usize, out: &mut Vec<f32>) {
-    out.resize(rows.len() * steps, 0.0);
-    for block in out.chunks_exact_mut(rows.len().max(1)) {
-        block.copy_from_slice(rows);
     }
 }
 
