@@ -626,6 +626,9 @@ pub struct Lif {
     delta: Vec<f32>,
 }
 
+/// One task's piece of one step: membrane, spikes, input current.
+type StepPiece<'a> = (&'a mut [f32], &'a mut [f32], &'a [f32]);
+
 /// Elements per parallel task of the elementwise loops.
 const ELEMENTS_PER_TASK: usize = 8192;
 
@@ -704,8 +707,7 @@ impl Lif {
             // previous step: one task scans its elements through all steps
             // (one dispatch per layer, and the state stays in cache).
             let chunks = block.div_ceil(ELEMENTS_PER_TASK);
-            let mut tasks: Vec<Vec<(&mut [f32], &mut [f32], &[f32])>> =
-                (0..chunks).map(|_| Vec::with_capacity(steps)).collect();
+            let mut tasks: Vec<Vec<StepPiece>> = (0..chunks).map(|_| Vec::with_capacity(steps)).collect();
             for (t, (m, s)) in self
                 .membrane
                 .chunks_mut(block)
