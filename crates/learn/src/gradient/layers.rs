@@ -702,6 +702,18 @@ impl Lif {
             self.current.resize(block, 0.0);
         }
         let (beta, threshold, reset) = (self.beta, self.threshold, self.reset);
+        // One step of a piece of the layer from its state at the previous step.
+        let step = |m: &mut [f32], s: &mut [f32], x: &[f32], m0: &[f32], s0: &[f32]| {
+            for i in 0..m.len() {
+                let carried = match reset {
+                    Reset::Subtract => beta * m0[i] - threshold * s0[i],
+                    Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
+                    Reset::None => beta * m0[i],
+                };
+                m[i] = carried + x[i];
+                s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
+            }
+        };
         if self.recurrent.is_none() {
             // Without recurrence each element depends only on itself at the
             // previous step: one task scans its elements through all steps
@@ -734,17 +746,7 @@ impl Lif {
                                 *s = if *m > threshold { 1.0 } else { 0.0 };
                             }
                         }
-                        Some((m0, s0, _)) => {
-                            for i in 0..m.len() {
-                                let carried = match reset {
-                                    Reset::Subtract => beta * m0[i] - threshold * s0[i],
-                                    Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
-                                    Reset::None => beta * m0[i],
-                                };
-                                m[i] = carried + x[i];
-                                s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
-                            }
-                        }
+                        Some((m0, s0, _)) => step(m, s, x, m0, s0),
                     }
                 }
             });
@@ -801,17 +803,7 @@ impl Lif {
                         .par_chunks(ELEMENTS_PER_TASK)
                         .zip(s_before.par_chunks(ELEMENTS_PER_TASK)),
                 )
-                .for_each(|(((m, s), x), (m0, s0))| {
-                    for i in 0..m.len() {
-                        let carried = match reset {
-                            Reset::Subtract => beta * m0[i] - threshold * s0[i],
-                            Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
-                            Reset::None => beta * m0[i],
-                        };
-                        m[i] = carried + x[i];
-                        s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
-                    }
-                });
+                .for_each(|(((m, s), x), (m0, s0))| step(m, s, x, m0, s0));
         }
         if self.readout {
             spikes.copy_from_slice(&self.membrane);

@@ -330,18 +330,12 @@ impl Network {
             }
             CreditAssignment::LocalLosses => {
                 let last_weights = self.layers.iter().rposition(Layer::has_weights).unwrap_or(0);
-                let block_start = self.layers[..last_weights]
-                    .iter()
-                    .rposition(Layer::is_nonlinear)
-                    .map_or(0, |i| i + 1);
+                let block_start = self.block_start(last_weights);
                 self.backward_range(block_start, n);
                 let mut end = block_start;
                 while end > 0 {
                     let top = end - 1;
-                    let start = self.layers[..top]
-                        .iter()
-                        .rposition(Layer::is_nonlinear)
-                        .map_or(0, |i| i + 1);
+                    let start = self.block_start(top);
                     self.local_loss_gradient(top);
                     self.backward_range(start, end);
                     end = start;
@@ -351,10 +345,7 @@ impl Network {
                 // The output block: from the output down to the last weight
                 // layer, whose output gradient is the error e.
                 let last_weights = self.layers.iter().rposition(Layer::has_weights).unwrap_or(0);
-                let block_start = self.layers[..last_weights]
-                    .iter()
-                    .rposition(Layer::is_nonlinear)
-                    .map_or(0, |i| i + 1);
+                let block_start = self.block_start(last_weights);
                 self.backward_range(block_start, n);
                 let rows = self.activations[last_weights + 1].len() / self.classes().max(1);
                 let classes = self.classes();
@@ -362,10 +353,7 @@ impl Network {
                 let mut end = block_start;
                 while end > 0 {
                     let top = end - 1;
-                    let start = self.layers[..top]
-                        .iter()
-                        .rposition(Layer::is_nonlinear)
-                        .map_or(0, |i| i + 1);
+                    let start = self.block_start(top);
                     if let Some(b) = &self.direct_feedback[top] {
                         let size = self.layers[top].output_shape().len();
                         let (lower, upper) = self.grads.split_at_mut(last_weights + 1);
@@ -389,6 +377,15 @@ impl Network {
         if let Some(Layer::Lif(l)) = self.layers.last_mut() {
             l.membrane_grad.clear();
         }
+    }
+
+    /// The first layer of the block that ends at layer `end` (blocks are cut
+    /// after each nonlinearity: where DFA and local losses deliver errors).
+    fn block_start(&self, end: usize) -> usize {
+        self.layers[..end]
+            .iter()
+            .rposition(Layer::is_nonlinear)
+            .map_or(0, |i| i + 1)
     }
 
     /// grads[top + 1] from the local loss of layer top's readout.
