@@ -192,28 +192,46 @@ pub fn is_gradient_experiment(path: &Path) -> bool {
 }
 
 fn write_report(out: &Path, experiment: &Path, summary: &serde_json::Value) -> Result<()> {
+    write_training_report(
+        out,
+        experiment,
+        summary,
+        &[
+            "dataset",
+            "neurons",
+            "train_images",
+            "test_images",
+            "epochs",
+            "test_accuracy",
+            "test_accuracy_proportion_weighting",
+            "train_s_per_image",
+            "wall_s",
+        ],
+        &[
+            ("receptive_fields.png", "Learned receptive fields"),
+            ("accuracy.png", "Accuracy over training"),
+            ("confusion.png", "Confusion matrix (test)"),
+        ],
+    )
+}
+
+/// `report.html` of a training run: the summary's `keys` as a table, then
+/// each picture of `pictures` (file, caption) that was written.
+pub fn write_training_report(
+    out: &Path,
+    experiment: &Path,
+    summary: &serde_json::Value,
+    keys: &[&str],
+    pictures: &[(&str, &str)],
+) -> Result<()> {
     let mut html = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>cognitron train</title>");
     html.push_str("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}img{max-width:100%}td{padding:2px 10px}</style></head><body>");
     html.push_str(&format!("<h1>{}</h1><table>", experiment.display()));
-    for key in [
-        "dataset",
-        "neurons",
-        "train_images",
-        "test_images",
-        "epochs",
-        "test_accuracy",
-        "test_accuracy_proportion_weighting",
-        "train_s_per_image",
-        "wall_s",
-    ] {
-        html.push_str(&format!("<tr><td>{key}</td><td>{}</td></tr>", summary[key]));
+    for key in keys {
+        html.push_str(&format!("<tr><td>{key}</td><td>{}</td></tr>", summary[*key]));
     }
     html.push_str("</table>");
-    for (file, caption) in [
-        ("receptive_fields.png", "Learned receptive fields"),
-        ("accuracy.png", "Accuracy over training"),
-        ("confusion.png", "Confusion matrix (test)"),
-    ] {
+    for (file, caption) in pictures {
         if out.join(file).exists() {
             html.push_str(&format!("<h2>{caption}</h2><img src=\"{file}\">"));
         }

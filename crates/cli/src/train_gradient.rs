@@ -253,34 +253,27 @@ fn plots(out: &Path, experiment: &GradientExperiment, outcome: &train::Outcome) 
 }
 
 fn write_report(out: &Path, experiment: &Path, summary: &serde_json::Value) -> Result<()> {
-    let mut html = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>cognitron train</title>");
-    html.push_str("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}img{max-width:100%}td{padding:2px 10px}</style></head><body>");
-    html.push_str(&format!("<h1>{}</h1><table>", experiment.display()));
-    for key in [
-        "network",
-        "method",
-        "dataset",
-        "steps",
-        "loss",
-        "epochs",
-        "test_accuracy",
-        "best_test_accuracy",
-        "train_s_per_epoch",
-        "wall_s",
-    ] {
-        html.push_str(&format!("<tr><td>{key}</td><td>{}</td></tr>", summary[key]));
-    }
-    html.push_str("</table>");
-    for (file, caption) in [
-        ("accuracy.png", "Accuracy per epoch"),
-        ("loss.png", "Loss per epoch"),
-        ("confusion.png", "Confusion matrix (test)"),
-        ("receptive_fields.png", "First layer weights"),
-    ] {
-        if out.join(file).exists() {
-            html.push_str(&format!("<h2>{caption}</h2><img src=\"{file}\">"));
-        }
-    }
-    html.push_str("</body></html>\n");
-    output::write_atomic(&out.join("report.html"), html.as_bytes())
+    crate::train::write_training_report(
+        out,
+        experiment,
+        summary,
+        &[
+            "network",
+            "method",
+            "dataset",
+            "steps",
+            "loss",
+            "epochs",
+            "test_accuracy",
+            "best_test_accuracy",
+            "train_s_per_epoch",
+            "wall_s",
+        ],
+        &[
+            ("accuracy.png", "Accuracy per epoch"),
+            ("loss.png", "Loss per epoch"),
+            ("confusion.png", "Confusion matrix (test)"),
+            ("receptive_fields.png", "First layer weights"),
+        ],
+    )
 }
