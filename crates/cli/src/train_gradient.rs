@@ -135,6 +135,19 @@ pub fn run(request: &Request) -> Result<()> {
         "threads": rayon::current_num_threads(),
         "history": records,
         "confusion": outcome.confusion,
+        "layer_seconds_last_epoch": outcome
+            .network
+            .layers
+            .iter()
+            .zip(&outcome.train_profile)
+            .enumerate()
+            .map(|(i, (layer, time))| json!({
+                "layer": i + 1,
+                "kind": layer.kind(),
+                "forward_s": time.forward_s,
+                "backward_s": time.backward_s,
+            }))
+            .collect::<Vec<_>>(),
     });
     output::write_atomic(
         &out.join("summary.json"),

@@ -235,6 +235,10 @@ pub struct Conv2d {
     pub weight: Param,
     pub bias: Param,
     pub feedback: Option<Vec<f32>>,
+    pub path: ConvPath,
+    /// The path the last forward pass took (the backward pass follows it).
+    events: bool,
+    partial_grads: Vec<f32>,
 }
 
 /// Samples per im2col matrix: big enough for efficient products, small
@@ -256,6 +260,9 @@ impl Conv2d {
             weight: Param::uniform(out_channels * fan_in, fan_in, rng),
             bias: Param::uniform(out_channels, fan_in, rng),
             feedback: None,
+            path: ConvPath::Auto,
+            events: false,
+            partial_grads: Vec::new(),
         }
     }
 
@@ -346,8 +353,60 @@ impl Conv2d {
         }
     }
 
-    pub fn forward(&self, input: &[f32], output: &mut [f32]) {
+    /// Whether this batch takes the event-driven path: its work is one
+    /// scattered add of `channels` weights per nonzero input and kernel
+    /// position, against the dense product's `pixels x patch x channels`
+    /// multiply-adds; a scattered add costs about four of the product's.
+    /// Decided once per batch (forward and backward follow the same path).
+    fn choose_path(&self, input: &[f32]) -> bool {
+        match self.path {
+            ConvPath::Dense => false,
+            ConvPath::EventDriven => true,
+            ConvPath::Auto => {
+                let nonzeros: usize = input
+                    .par_chunks(1 << 16)
+                    .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
+                    .sum();
+                let n = input.len() / self.input.len();
+                4 * nonzeros * self.kernel * self.kernel < n * self.pixels() * self.patch()
+            }
+        }
+    }
+
+    /// Calls `visit(x, patch_row, pixel)` for every nonzero input x of one
+    /// sample and every output pixel whose patch holds it (at `patch_row`).
+    fn for_each_event(&self, sample: &[f32], mut visit: impl FnMut(f32, usize, usize)) {
+        let (k, pad) = (self.kernel as isize, self.padding as isize);
+        let (h, w) = (self.input.height, self.input.width);
+        let (ho, wo) = (self.output.height as isize, self.output.width as isize);
+        for c in 0..self.input.channels {
+            for iy in 0..h {
+                let row = &sample[(c * h + iy) * w..][..w];
+                for (ix, &x) in row.iter().enumerate() {
+                    if x == 0.0 {
+                        continue;
+                    }
+                    // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
+                    let (sy, sx) = (iy as isize + pad, ix as isize + pad);
+                    for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
+                        let oy = sy - ky;
+                        for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
+                            let ox = sx - kx;
+                            let patch_row = ((c as isize * k + ky) * k + kx) as usize;
+                            visit(x, patch_row, (oy * wo + ox) as usize);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn forward(&mut self, input: &[f32], output: &mut [f32]) {
+        self.events = self.choose_path(input);
+        let events = self.events;
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
+        // [patch, channels]: a nonzero input adds one contiguous row per output pixel.
+        let weight_by_patch = transposed(&self.weight.value, channels, patch);
         input
             .par_chunks(CONV_GROUP * self.input.len())
             .zip(output.par_chunks_mut(CONV_GROUP * self.output.len()))
@@ -355,6 +414,25 @@ impl Conv2d {
                 || (Vec::new(), Vec::new()),
                 |(cols, product), (samples, out)| {
                     let n = samples.len() / self.input.len();
+                    if events {
+                        // Pixel-major sums [pixels, channels], one sample at a time.
+                        product.resize(pixels * channels, 0.0);
+                        for (sample, out) in samples
+                            .chunks_exact(self.input.len())
+                            .zip(out.chunks_exact_mut(self.output.len()))
+                        {
+                            for sums in product.chunks_exact_mut(channels) {
+                                sums.copy_from_slice(&self.bias.value);
+                            }
+                            self.for_each_event(sample, |x, patch_row, pixel| {
+                                let weights = &weight_by_patch[patch_row * channels..][..channels];
+                                let sums = &mut product[pixel * channels..][..channels];
+                                axpy(x, weights, sums);
+                            });
+                            transpose_into(product, pixels, channels, out);
+                        }
+                        return;
+                    }
                     cols.resize(patch * n * pixels, 0.0);
                     product.resize(channels * n * pixels, 0.0);
                     self.im2col(samples, cols);
@@ -387,73 +465,150 @@ impl Conv2d {
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
         let groups = grad_output.len().div_ceil(CONV_GROUP * self.output.len());
         // One partial weight and bias gradient per group, summed in group
-        // order afterwards (deterministic whatever the threads).
-        let mut partial = vec![0.0f32; groups * (channels * patch + channels)];
+        // order afterwards (deterministic whatever the threads); kept between
+        // calls, as it is large.
+        let stride = channels * patch + channels;
+        let mut partial = std::mem::take(&mut self.partial_grads);
+        partial.resize(groups * stride, 0.0);
         let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
+        let events = self.events;
         let this = &*self;
-        let work = |(group, (samples, grad)): (usize, (&[f32], &[f32])),
+        let work = |(samples, grad): (&[f32], &[f32]),
                     partial: &mut [f32],
                     grad_in: Option<&mut [f32]>,
-                    (cols, g, dcols): &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
-            let _ = group;
+                    scratch: &mut ConvScratch| {
             let n = samples.len() / this.input.len();
-            cols.resize(patch * n * pixels, 0.0);
-            g.resize(channels * n * pixels, 0.0);
-            this.im2col(samples, cols);
-            // n x [channels, pixels] -> [channels, n * pixels].
-            for s in 0..n {
-                for c in 0..channels {
-                    g[c * n * pixels + s * pixels..][..pixels]
-                        .copy_from_slice(&grad[(s * channels + c) * pixels..][..pixels]);
+            let (dw, db) = partial.split_at_mut(channels * patch);
+            db.fill(0.0);
+            for grad in grad.chunks_exact(this.output.len()) {
+                for (db, plane) in db.iter_mut().zip(grad.chunks_exact(pixels)) {
+                    *db += sum(plane);
                 }
             }
-            let (dw, db) = partial.split_at_mut(channels * patch);
-            gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
-            for (c, db) in db.iter_mut().enumerate() {
-                *db = g[c * n * pixels..(c + 1) * n * pixels].iter().sum();
+            let g = &mut scratch.grad_by_channel;
+            if !events || grad_in.is_some() {
+                // n x [channels, pixels] -> [channels, n * pixels].
+                g.resize(channels * n * pixels, 0.0);
+                for s in 0..n {
+                    for c in 0..channels {
+                        g[c * n * pixels + s * pixels..][..pixels]
+                            .copy_from_slice(&grad[(s * channels + c) * pixels..][..pixels]);
+                    }
+                }
+            }
+            let cols = &mut scratch.cols;
+            if events {
+                // dW[:, patch_row] += x * grad[:, pixel] for every event, in
+                // pixel-major sums [patch, channels].
+                let by_pixel = &mut scratch.by_pixel;
+                cols.resize(patch * channels, 0.0);
+                cols.fill(0.0);
+                by_pixel.resize(pixels * channels, 0.0);
+                for (sample, grad) in samples
+                    .chunks_exact(this.input.len())
+                    .zip(grad.chunks_exact(this.output.len()))
+                {
+                    transpose_into(grad, channels, pixels, by_pixel);
+                    this.for_each_event(sample, |x, patch_row, pixel| {
+                        let grads = &by_pixel[pixel * channels..][..channels];
+                        axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
+                    });
+                }
+                transpose_into(cols, patch, channels, dw);
+            } else {
+                cols.resize(patch * n * pixels, 0.0);
+                this.im2col(samples, cols);
+                gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
             }
             if let Some(grad_in) = grad_in {
-                dcols.resize(patch * n * pixels, 0.0);
-                gemm_here(
-                    patch,
-                    channels,
-                    n * pixels,
-                    matrix,
-                    Op::Transposed,
-                    g,
-                    Op::Normal,
-                    dcols,
-                );
-                this.col2im(dcols, grad_in);
+                cols.resize(patch * n * pixels, 0.0);
+                gemm_here(patch, channels, n * pixels, matrix, Op::Transposed, g, Op::Normal, cols);
+                this.col2im(cols, grad_in);
             }
         };
         let group_in = CONV_GROUP * self.input.len();
         let group_out = CONV_GROUP * self.output.len();
-        let stride = channels * patch + channels;
         match grad_input {
             Some(grad_input) => input
                 .par_chunks(group_in)
                 .zip(grad_output.par_chunks(group_out))
-                .enumerate()
                 .zip(partial.par_chunks_mut(stride))
                 .zip(grad_input.par_chunks_mut(group_in))
-                .for_each_init(
-                    || (Vec::new(), Vec::new(), Vec::new()),
-                    |scratch, ((job, partial), grad_in)| work(job, partial, Some(grad_in), scratch),
-                ),
+                .for_each_init(ConvScratch::default, |scratch, ((job, partial), grad_in)| {
+                    work(job, partial, Some(grad_in), scratch)
+                }),
             None => input
                 .par_chunks(group_in)
                 .zip(grad_output.par_chunks(group_out))
-                .enumerate()
                 .zip(partial.par_chunks_mut(stride))
-                .for_each_init(
-                    || (Vec::new(), Vec::new(), Vec::new()),
-                    |scratch, (job, partial)| work(job, partial, None, scratch),
-                ),
+                .for_each_init(ConvScratch::default, |scratch, (job, partial)| {
+                    work(job, partial, None, scratch)
+                }),
         }
         for part in partial.chunks_exact(stride) {
             add(&mut self.weight.grad, &part[..channels * patch]);
             add(&mut self.bias.grad, &part[channels * patch..]);
+        }
+        self.partial_grads = partial;
+    }
+}
+
+/// A thread's working buffers for the convolution's backward pass.
+#[derive(Default)]
+struct ConvScratch {
+    cols: Vec<f32>,
+    grad_by_channel: Vec<f32>,
+    by_pixel: Vec<f32>,
+}
+
+/// A sum in eight interleaved lanes (vectorised, and a fixed order).
+fn sum(values: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = values.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (l, x) in lanes.iter_mut().zip(chunk) {
+            *l += x;
+        }
+    }
+    lanes.iter().sum::<f32>() + rest
+}
+
+/// How a convolution computes: by im2col and a matrix product, or event by
+/// event (each nonzero input adds its weights to the outputs it reaches),
+/// which pays for sparse inputs such as the spikes of a LIF layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConvPath {
+    /// Event-driven for each group of samples sparse enough to pay.
+    #[default]
+    Auto,
+    Dense,
+    EventDriven,
+}
+
+/// `y += a x` (a = 1 for spikes, the common case, skips the multiply).
+#[inline]
+fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    if a == 1.0 {
+        add(y, x)
+    } else {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += a * x;
+        }
+    }
+}
+
+/// The [columns, rows] transpose of a row-major [rows, columns] matrix.
+fn transposed(matrix: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    let mut out = vec![0.0; rows * columns];
+    transpose_into(matrix, rows, columns, &mut out);
+    out
+}
+
+fn transpose_into(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) {
+    for (r, row) in matrix.chunks_exact(columns).take(rows).enumerate() {
+        for (c, &x) in row.iter().enumerate() {
+            out[c * rows + r] = x;
         }
     }
 }
@@ -489,7 +644,7 @@ pub struct Pool {
     pub size: usize,
     pub input: Shape,
     pub output: Shape,
-    /// Max pooling: the input index (within the sample) of each output's maximum.
+    /// Max pooling: where in its input plane each output's maximum was.
     argmax: Vec<u32>,
 }
 
@@ -510,39 +665,48 @@ impl Pool {
 
     pub fn forward(&mut self, input: &[f32], output: &mut [f32]) {
         let (size, inp, out) = (self.size, self.input, self.output);
-        let rows = input.len() / inp.len();
-        // Average pooling does not need it, but one layout keeps one loop.
-        self.argmax.resize(rows * out.len(), 0);
-        let kind = self.kind;
         let scale = 1.0 / (size * size) as f32;
+        let kind = self.kind;
+        let (plane_in, plane_out) = (inp.height * inp.width, out.height * out.width);
+        // Average pooling does not need it, but one layout keeps one loop.
+        self.argmax.resize(output.len(), 0);
         input
-            .par_chunks(inp.len())
-            .zip(output.par_chunks_mut(out.len()))
-            .zip(self.argmax.par_chunks_mut(out.len()))
+            .par_chunks(plane_in * 16)
+            .zip(output.par_chunks_mut(plane_out * 16))
+            .zip(self.argmax.par_chunks_mut(plane_out * 16))
             .for_each(|((x, y), arg)| {
-                for c in 0..out.channels {
+                for (p, (x, y)) in x.chunks_exact(plane_in).zip(y.chunks_exact_mut(plane_out)).enumerate() {
                     for oy in 0..out.height {
                         for ox in 0..out.width {
-                            let o = (c * out.height + oy) * out.width + ox;
-                            let mut best = f32::NEG_INFINITY;
-                            let mut best_index = 0;
-                            let mut sum = 0.0;
-                            for dy in 0..size {
-                                for dx in 0..size {
-                                    let i = (c * inp.height + oy * size + dy) * inp.width + ox * size + dx;
-                                    sum += x[i];
-                                    if x[i] > best {
-                                        best = x[i];
-                                        best_index = i;
-                                    }
-                                }
-                            }
+                            let corner = oy * size * inp.width + ox * size;
+                            let o = oy * out.width + ox;
                             match kind {
                                 PoolKind::Max => {
+                                    // Selects, not branches (any input can be the maximum);
+                                    // the first of equals wins.
+                                    let (mut best, mut at) = (f32::NEG_INFINITY, corner as u32);
+                                    for dy in 0..size {
+                                        for dx in 0..size {
+                                            let v = x[corner + dy * inp.width + dx];
+                                            let better = v > best;
+                                            best = if better { v } else { best };
+                                            at = if better {
+                                                (corner + dy * inp.width + dx) as u32
+                                            } else {
+                                                at
+                                            };
+                                        }
+                                    }
                                     y[o] = best;
-                                    arg[o] = best_index as u32;
+                                    arg[p * plane_out + o] = at;
                                 }
-                                PoolKind::Average => y[o] = sum * scale,
+                                PoolKind::Average => {
+                                    let mut sum = 0.0;
+                                    for dy in 0..size {
+                                        sum += x[corner + dy * inp.width..][..size].iter().sum::<f32>();
+                                    }
+                                    y[o] = sum * scale;
+                                }
                             }
                         }
                     }
@@ -550,30 +714,33 @@ impl Pool {
             });
     }
 
+    /// Max pooling sends each output's gradient to its window's maximum
+    /// (the first, if several are equal).
     pub fn backward(&self, grad_output: &[f32], grad_input: &mut [f32]) {
         let (size, inp, out) = (self.size, self.input, self.output);
         let scale = 1.0 / (size * size) as f32;
+        let (plane_in, plane_out) = (inp.height * inp.width, out.height * out.width);
         grad_input
-            .par_chunks_mut(inp.len())
-            .zip(grad_output.par_chunks(out.len()))
+            .par_chunks_mut(plane_in * 16)
+            .zip(grad_output.par_chunks(plane_out * 16))
             .enumerate()
-            .for_each(|(row, (gi, go))| {
+            .for_each(|(chunk, (gi, go))| {
                 gi.fill(0.0);
-                match self.kind {
-                    PoolKind::Max => {
-                        let arg = &self.argmax[row * out.len()..(row + 1) * out.len()];
-                        for (g, &i) in go.iter().zip(arg) {
-                            gi[i as usize] += g;
-                        }
-                    }
-                    PoolKind::Average => {
-                        for c in 0..out.channels {
-                            for oy in 0..out.height {
-                                for ox in 0..out.width {
-                                    let g = go[(c * out.height + oy) * out.width + ox] * scale;
+                let planes = gi.chunks_exact_mut(plane_in).zip(go.chunks_exact(plane_out));
+                for (p, (gi, go)) in planes.enumerate() {
+                    let first = (chunk * 16 + p) * plane_out;
+                    for oy in 0..out.height {
+                        for ox in 0..out.width {
+                            let o = oy * out.width + ox;
+                            let corner = oy * size * inp.width + ox * size;
+                            match self.kind {
+                                PoolKind::Max => {
+                                    gi[self.argmax[first + o] as usize] += go[o];
+                                }
+                                PoolKind::Average => {
                                     for dy in 0..size {
                                         for dx in 0..size {
-                                            gi[(c * inp.height + oy * size + dy) * inp.width + ox * size + dx] += g;
+                                            gi[corner + dy * inp.width + dx] += go[o] * scale;
                                         }
                                     }
                                 }
@@ -703,16 +870,11 @@ impl Lif {
         }
         let (beta, threshold, reset) = (self.beta, self.threshold, self.reset);
         // One step of a piece of the layer from its state at the previous step.
-        let step = |m: &mut [f32], s: &mut [f32], x: &[f32], m0: &[f32], s0: &[f32]| {
-            for i in 0..m.len() {
-                let carried = match reset {
-                    Reset::Subtract => beta * m0[i] - threshold * s0[i],
-                    Reset::Zero => beta * m0[i] * (1.0 - s0[i]),
-                    Reset::None => beta * m0[i],
-                };
-                m[i] = carried + x[i];
-                s[i] = if m[i] > threshold { 1.0 } else { 0.0 };
-            }
+        // (The reset is matched outside the loops so that they vectorise.)
+        let step = |m: &mut [f32], s: &mut [f32], x: &[f32], m0: &[f32], s0: &[f32]| match reset {
+            Reset::Subtract => lif_row(m, s, x, m0, s0, threshold, |m0, s0| beta * m0 - threshold * s0),
+            Reset::Zero => lif_row(m, s, x, m0, s0, threshold, |m0, s0| beta * m0 * (1.0 - s0)),
+            Reset::None => lif_row(m, s, x, m0, s0, threshold, |m0, _| beta * m0),
         };
         if self.recurrent.is_none() {
             // Without recurrence each element depends only on itself at the
@@ -849,6 +1011,9 @@ impl Lif {
             };
             through_spike + carry + g_m
         };
+        // The common case (a spiking layer whose reset is detached or absent)
+        // has a branch-free loop.
+        let fast = !readout && detach && matches!(reset, Reset::Subtract | Reset::None);
         if self.recurrent.is_none() {
             // As in `forward`: one task scans its elements through all steps.
             let chunks = block.div_ceil(ELEMENTS_PER_TASK);
@@ -866,6 +1031,21 @@ impl Lif {
                     let delta = &mut now[t];
                     let next = after.first().map(|d| &d[..]);
                     let base = t * block + start;
+                    let range = base..base + delta.len();
+                    if fast {
+                        let (m, g) = (&membrane[range.clone()], &grad_spikes[range.clone()]);
+                        match surrogate {
+                            Surrogate::FastSigmoid => delta_row(delta, m, g, next, beta, |u| {
+                                let d = 1.0 + slope * (u - threshold).abs();
+                                1.0 / (d * d)
+                            }),
+                            other => delta_row(delta, m, g, next, beta, |u| other.derivative(slope, u - threshold)),
+                        }
+                        if has_membrane_grad {
+                            add(delta, &membrane_grad[range]);
+                        }
+                        continue;
+                    }
                     for (i, d) in delta.iter_mut().enumerate() {
                         let k = base + i;
                         let g_m = if has_membrane_grad { membrane_grad[k] } else { 0.0 };
@@ -940,6 +1120,48 @@ impl Lif {
 
 /// The gradient of a LIF layer's input from its membrane deltas: the same
 /// rows, or for a static input (one block for all steps) their sum over steps.
+/// One step of a row of LIF neurons: m = carried(m0, s0) + x, s = H(m - threshold).
+#[inline]
+fn lif_row(
+    m: &mut [f32],
+    s: &mut [f32],
+    x: &[f32],
+    m0: &[f32],
+    s0: &[f32],
+    threshold: f32,
+    carried: impl Fn(f32, f32) -> f32,
+) {
+    for ((((m, s), x), m0), s0) in m.iter_mut().zip(s.iter_mut()).zip(x).zip(m0).zip(s0) {
+        *m = carried(*m0, *s0) + x;
+        *s = if *m > threshold { 1.0 } else { 0.0 };
+    }
+}
+
+/// delta = g surrogate'(m) + beta delta_next, for a spiking layer whose
+/// reset passes no gradient.
+#[inline]
+fn delta_row(
+    delta: &mut [f32],
+    m: &[f32],
+    g: &[f32],
+    next: Option<&[f32]>,
+    beta: f32,
+    derivative: impl Fn(f32) -> f32,
+) {
+    match next {
+        Some(next) => {
+            for (((d, m), g), n) in delta.iter_mut().zip(m).zip(g).zip(next) {
+                *d = g * derivative(*m) + beta * n;
+            }
+        }
+        None => {
+            for ((d, m), g) in delta.iter_mut().zip(m).zip(g) {
+                *d = g * derivative(*m);
+            }
+        }
+    }
+}
+
 fn write_grad_input(delta: &[f32], grad_input: Option<&mut [f32]>, steps: usize) {
     let Some(grad_input) = grad_input else { return };
     if grad_input.len() == delta.len() {

@@ -136,6 +136,16 @@ pub struct Network {
     labels: Vec<u8>,
     /// While training: the seed of this batch's dropout masks.
     dropout_seed: Option<u64>,
+    /// Seconds spent in each layer's forward and backward pass since
+    /// `reset_profile`: where a network's time goes.
+    profile: Vec<LayerTime>,
+}
+
+/// A layer's share of the time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerTime {
+    pub forward_s: f64,
+    pub backward_s: f64,
 }
 
 impl Network {
@@ -193,7 +203,17 @@ impl Network {
             local_readouts: vec![None; n],
             labels: Vec::new(),
             dropout_seed: None,
+            profile: vec![LayerTime::default(); n],
         }
+    }
+
+    pub fn reset_profile(&mut self) {
+        self.profile.fill(LayerTime::default());
+    }
+
+    /// Per layer, the seconds of its forward and backward passes since `reset_profile`.
+    pub fn profile(&self) -> &[LayerTime] {
+        &self.profile
     }
 
     /// Local losses: the cost of each layer's readout (`None` for the default,
@@ -274,6 +294,7 @@ impl Network {
             let layer = &mut self.layers[i];
             let output = &mut after[0];
             output.resize(rows * layer.output_shape().len(), 0.0);
+            let started = std::time::Instant::now();
             match layer {
                 Layer::Dense(d) => d.forward(input, output),
                 Layer::Conv(c) => c.forward(input, output),
@@ -283,6 +304,7 @@ impl Network {
                 Layer::Dropout(d) => d.forward(input, output, self.dropout_seed),
                 Layer::Lif(l) => l.forward(input, output, self.steps),
             }
+            self.profile[i].forward_s += started.elapsed().as_secs_f64();
         }
         &self.activations[self.layers.len()]
     }
@@ -458,6 +480,7 @@ impl Network {
             }
             let output = &self.activations[i + 1];
             let grad_in = want_input.then_some(&mut grad_input[..]);
+            let started = std::time::Instant::now();
             match &mut self.layers[i] {
                 Layer::Dense(d) => d.backward(input, grad_output, grad_in),
                 Layer::Conv(c) => c.backward(input, grad_output, grad_in),
@@ -483,6 +506,7 @@ impl Network {
                 }
                 Layer::Lif(l) => l.backward(output, grad_output, grad_in, steps),
             }
+            self.profile[i].backward_s += started.elapsed().as_secs_f64();
         }
     }
 

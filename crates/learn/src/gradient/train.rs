@@ -85,6 +85,9 @@ pub struct Outcome {
     pub wall_s: f64,
     pub train_images: usize,
     pub test_images: usize,
+    /// Per layer, seconds of forward and backward in the last epoch trained
+    /// by this process (empty if none was).
+    pub train_profile: Vec<super::model::LayerTime>,
 }
 
 pub fn checkpoint_path(out: &Path) -> PathBuf {
@@ -384,6 +387,7 @@ pub fn train(
     let mut confusion = vec![vec![0u32; CLASSES]; CLASSES];
     let mut test_accuracy = records.last().map_or(0.0, |r: &EpochRecord| r.test_accuracy);
     let mut epochs_here = 0;
+    let mut train_profile = Vec::new();
     for epoch in first_epoch..t.epochs {
         if options.stop_after_epochs == Some(epochs_here) {
             return Ok(None);
@@ -393,6 +397,7 @@ pub fn train(
         let order = shuffled_indices(train_data.len(), stream(t.seed, SHUFFLE, epoch as u64, 0).gen());
         let total = order.len().div_ceil(t.batch_size);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        network.reset_profile();
         for (batch_index, samples) in order.chunks(t.batch_size).enumerate() {
             encode(&mut network, experiment, train_data, samples, epoch as u64);
             network.set_dropout_seed(Some(stream(t.seed, DROPOUT, epoch as u64, batch_index as u64).gen()));
@@ -427,6 +432,7 @@ pub fn train(
             return Err(diverged(epoch, total, f64::NAN, &checkpoint, first_epoch + epochs_here));
         }
         let train_s = epoch_started.elapsed().as_secs_f64();
+        train_profile = network.profile().to_vec();
         network.set_dropout_seed(None);
         let test_started = Instant::now();
         let (test_loss, accuracy, matrix) = evaluate(&mut network, experiment, &data.test, &mut |done, total| {
@@ -466,6 +472,7 @@ pub fn train(
         wall_s: wall_before + started.elapsed().as_secs_f64(),
         train_images: data.train.len(),
         test_images: data.test.len(),
+        train_profile,
     }))
 }
 
