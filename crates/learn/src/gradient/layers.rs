@@ -379,13 +379,18 @@ impl Conv2d {
         let (k, pad) = (self.kernel as isize, self.padding as isize);
         let (h, w) = (self.input.height, self.input.width);
         let (ho, wo) = (self.output.height as isize, self.output.width as isize);
-        for c in 0..self.input.channels {
-            for iy in 0..h {
-                let row = &sample[(c * h + iy) * w..][..w];
-                for (ix, &x) in row.iter().enumerate() {
+        const SKIP: usize = 16;
+        for (c, plane) in sample.chunks_exact(h * w).enumerate() {
+            for (chunk, values) in plane.chunks(SKIP).enumerate() {
+                // Spikes are sparse: skip runs of zeros a vector at a time.
+                if values.iter().all(|&x| x == 0.0) {
+                    continue;
+                }
+                for (j, &x) in values.iter().enumerate() {
                     if x == 0.0 {
                         continue;
                     }
+                    let (iy, ix) = ((chunk * SKIP + j) / w, (chunk * SKIP + j) % w);
                     // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
                     let (sy, sx) = (iy as isize + pad, ix as isize + pad);
                     for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
@@ -472,10 +477,16 @@ impl Conv2d {
         partial.resize(groups * stride, 0.0);
         let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
         let events = self.events;
+        let sparse_grad = grad_input.is_some() && self.sparse_gradient(grad_output);
+        let rows_by_channel = if sparse_grad {
+            self.rows_by_channel(matrix)
+        } else {
+            Vec::new()
+        };
         let this = &*self;
         let work = |(samples, grad): (&[f32], &[f32]),
                     partial: &mut [f32],
-                    grad_in: Option<&mut [f32]>,
+                    mut grad_in: Option<&mut [f32]>,
                     scratch: &mut ConvScratch| {
             let n = samples.len() / this.input.len();
             let (dw, db) = partial.split_at_mut(channels * patch);
@@ -486,7 +497,7 @@ impl Conv2d {
                 }
             }
             let g = &mut scratch.grad_by_channel;
-            if !events || grad_in.is_some() {
+            if !events || (grad_in.is_some() && !sparse_grad) {
                 // n x [channels, pixels] -> [channels, n * pixels].
                 g.resize(channels * n * pixels, 0.0);
                 for s in 0..n {
@@ -497,24 +508,51 @@ impl Conv2d {
                 }
             }
             let cols = &mut scratch.cols;
-            if events {
-                // dW[:, patch_row] += x * grad[:, pixel] for every event, in
-                // pixel-major sums [patch, channels].
+            if events || sparse_grad {
+                // Sample by sample, with the output gradient pixel-major
+                // [pixels, channels].
                 let by_pixel = &mut scratch.by_pixel;
-                cols.resize(patch * channels, 0.0);
-                cols.fill(0.0);
                 by_pixel.resize(pixels * channels, 0.0);
-                for (sample, grad) in samples
+                if events {
+                    cols.resize(patch * channels, 0.0);
+                    cols.fill(0.0);
+                }
+                for (s, (sample, grad)) in samples
                     .chunks_exact(this.input.len())
                     .zip(grad.chunks_exact(this.output.len()))
+                    .enumerate()
                 {
                     transpose_into(grad, channels, pixels, by_pixel);
-                    this.for_each_event(sample, |x, patch_row, pixel| {
-                        let grads = &by_pixel[pixel * channels..][..channels];
-                        axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
-                    });
+                    if events {
+                        // dW[:, patch_row] += x * grad[:, pixel] for every
+                        // event, in pixel-major sums [patch, channels].
+                        this.for_each_event(sample, |x, patch_row, pixel| {
+                            let grads = &by_pixel[pixel * channels..][..channels];
+                            axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
+                        });
+                    }
+                    if let (true, Some(grad_in)) = (sparse_grad, grad_in.as_deref_mut()) {
+                        let grad_in = &mut grad_in[s * this.input.len()..][..this.input.len()];
+                        this.gather_grad_input(
+                            by_pixel,
+                            &rows_by_channel,
+                            &mut scratch.image,
+                            &mut scratch.nonzero,
+                            grad_in,
+                        );
+                    }
                 }
-                transpose_into(cols, patch, channels, dw);
+                if events {
+                    transpose_into(cols, patch, channels, dw);
+                }
+                if sparse_grad {
+                    if !events {
+                        cols.resize(patch * n * pixels, 0.0);
+                        this.im2col(samples, cols);
+                        gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
+                    }
+                    return;
+                }
             } else {
                 cols.resize(patch * n * pixels, 0.0);
                 this.im2col(samples, cols);
@@ -551,6 +589,133 @@ impl Conv2d {
         }
         self.partial_grads = partial;
     }
+
+    /// Whether the output gradient is sparse enough (as behind max pooling,
+    /// which passes it to one input per window) to send back nonzero by
+    /// nonzero rather than by the dense product.
+    fn sparse_gradient(&self, grad_output: &[f32]) -> bool {
+        match self.path {
+            ConvPath::Dense => false,
+            ConvPath::EventDriven => true,
+            ConvPath::Auto => {
+                let nonzeros: usize = grad_output
+                    .par_chunks(1 << 16)
+                    .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
+                    .sum();
+                3 * nonzeros < grad_output.len()
+            }
+        }
+    }
+
+    /// The weights [channels, kernel, run] an output gradient sends back to
+    /// one row of input pixels: for each kernel row, its `kernel x
+    /// in_channels` weights contiguous (x major, channel minor), padded with
+    /// zeros to `run`, a whole number of vectors.
+    fn rows_by_channel(&self, matrix: &[f32]) -> Vec<f32> {
+        let (k, c_in, channels) = (self.kernel, self.input.channels, self.output.channels);
+        let run = (k * c_in).next_multiple_of(LANES);
+        let mut rows = vec![0.0f32; channels * k * run];
+        for o in 0..channels {
+            for c in 0..c_in {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        rows[(o * k + ky) * run + kx * c_in + c] = matrix[((o * c_in + c) * k + ky) * k + kx];
+                    }
+                }
+            }
+        }
+        rows
+    }
+
+    /// One sample's input gradient from its pixel-major output gradient
+    /// `by_pixel` [pixels, channels], pixel by pixel: the nonzero gradients
+    /// of a pixel weight their channels' kernel rows (`rows`, from
+    /// `rows_by_channel`), summed in registers and added once per kernel row
+    /// into the padded pixel-major `image`, which is then cropped into
+    /// `grad_input` [in_channels, height, width].
+    fn gather_grad_input(
+        &self,
+        by_pixel: &[f32],
+        rows: &[f32],
+        image: &mut Vec<f32>,
+        nonzero: &mut Vec<(u32, f32)>,
+        grad_input: &mut [f32],
+    ) {
+        let (k, pad, c_in, channels) = (self.kernel, self.padding, self.input.channels, self.output.channels);
+        let (h, w) = (self.input.height, self.input.width);
+        let wp = w + 2 * pad;
+        let wo = self.output.width;
+        let run = (k * c_in).next_multiple_of(LANES);
+        // The padded runs spill past the image's last pixel: room for them
+        // (they add zeros).
+        image.resize((h + 2 * pad) * wp * c_in + run, 0.0);
+        image.fill(0.0);
+        nonzero.resize(channels, (0, 0.0));
+        for (pixel, grads) in by_pixel.chunks_exact(channels).enumerate() {
+            // The nonzero gradients, compacted without branches.
+            let mut count = 0;
+            for (o, &g) in grads.iter().enumerate() {
+                nonzero[count] = (o as u32, g);
+                count += (g != 0.0) as usize;
+            }
+            if count == 0 {
+                continue;
+            }
+            let (oy, ox) = (pixel / wo, pixel % wo);
+            for ky in 0..k {
+                let start = ((oy + ky) * wp + ox) * c_in;
+                let target = &mut image[start..start + run];
+                let mut offset = 0;
+                while offset + 4 * LANES <= run {
+                    gather_block::<{ 4 * LANES }>(
+                        &nonzero[..count],
+                        rows,
+                        k * run,
+                        ky * run + offset,
+                        &mut target[offset..],
+                    );
+                    offset += 4 * LANES;
+                }
+                while offset < run {
+                    gather_block::<LANES>(
+                        &nonzero[..count],
+                        rows,
+                        k * run,
+                        ky * run + offset,
+                        &mut target[offset..],
+                    );
+                    offset += LANES;
+                }
+            }
+        }
+        for c in 0..c_in {
+            for y in 0..h {
+                let dst = &mut grad_input[(c * h + y) * w..][..w];
+                for (x, d) in dst.iter_mut().enumerate() {
+                    *d = image[((y + pad) * wp + x + pad) * c_in + c];
+                }
+            }
+        }
+    }
+}
+
+/// Floats per vector of the widest unit worth targeting (AVX-512).
+const LANES: usize = 16;
+
+/// target[..N] += sum over (o, g) in `nonzero` of g rows[o * stride + at..][..N],
+/// with the N sums in registers.
+#[inline]
+fn gather_block<const N: usize>(nonzero: &[(u32, f32)], rows: &[f32], stride: usize, at: usize, target: &mut [f32]) {
+    let mut sums = [0.0f32; N];
+    for &(o, g) in nonzero {
+        let row: &[f32; N] = rows[o as usize * stride + at..][..N].try_into().expect("N");
+        for i in 0..N {
+            sums[i] = g.mul_add(row[i], sums[i]);
+        }
+    }
+    for (t, s) in target[..N].iter_mut().zip(sums) {
+        *t += s;
+    }
 }
 
 /// A thread's working buffers for the convolution's backward pass.
@@ -559,6 +724,8 @@ struct ConvScratch {
     cols: Vec<f32>,
     grad_by_channel: Vec<f32>,
     by_pixel: Vec<f32>,
+    image: Vec<f32>,
+    nonzero: Vec<(u32, f32)>,
 }
 
 /// A sum in eight interleaved lanes (vectorised, and a fixed order).
@@ -606,9 +773,86 @@ fn transposed(matrix: &[f32], rows: usize, columns: usize) -> Vec<f32> {
 }
 
 fn transpose_into(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) {
-    for (r, row) in matrix.chunks_exact(columns).take(rows).enumerate() {
-        for (c, &x) in row.iter().enumerate() {
-            out[c * rows + r] = x;
+    assert!(matrix.len() >= rows * columns && out.len() >= rows * columns);
+    // 8 x 8 blocks by vector shuffles where the machine has them, then the
+    // ragged edges element by element.
+    const B: usize = 8;
+    let (whole_rows, whole_columns) = if cfg!(target_feature = "avx") {
+        (rows / B * B, columns / B * B)
+    } else {
+        (0, 0)
+    };
+    for r0 in (0..whole_rows).step_by(B) {
+        for c0 in (0..whole_columns).step_by(B) {
+            // SAFETY: rows r0..r0 + 8 and columns c0..c0 + 8 lie inside both
+            // matrices (asserted above); unaligned loads and stores.
+            #[cfg(target_feature = "avx")]
+            unsafe {
+                transpose_8x8(
+                    matrix.as_ptr().add(r0 * columns + c0),
+                    columns,
+                    out.as_mut_ptr().add(c0 * rows + r0),
+                    rows,
+                )
+            };
+        }
+    }
+    for r in 0..rows {
+        let start = if r < whole_rows { whole_columns } else { 0 };
+        for c in start..columns {
+            out[c * rows + r] = matrix[r * columns + c];
+        }
+    }
+}
+
+/// The transpose of the 8 x 8 block at `src` (rows `src_stride` apart)
+/// into `dst` (rows `dst_stride` apart): 8 loads, 24 shuffles, 8 stores.
+#[cfg(target_feature = "avx")]
+#[inline]
+unsafe fn transpose_8x8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    use std::arch::x86_64::*;
+    let r = |i: usize| _mm256_loadu_ps(src.add(i * src_stride));
+    let (r0, r1, r2, r3, r4, r5, r6, r7) = (r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7));
+    let t0 = _mm256_unpacklo_ps(r0, r1);
+    let t1 = _mm256_unpackhi_ps(r0, r1);
+    let t2 = _mm256_unpacklo_ps(r2, r3);
+    let t3 = _mm256_unpackhi_ps(r2, r3);
+    let t4 = _mm256_unpacklo_ps(r4, r5);
+    let t5 = _mm256_unpackhi_ps(r4, r5);
+    let t6 = _mm256_unpacklo_ps(r6, r7);
+    let t7 = _mm256_unpackhi_ps(r6, r7);
+    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    let w = |i: usize, v: __m256| _mm256_storeu_ps(dst.add(i * dst_stride), v);
+    w(0, _mm256_permute2f128_ps::<0x20>(s0, s4));
+    w(1, _mm256_permute2f128_ps::<0x20>(s1, s5));
+    w(2, _mm256_permute2f128_ps::<0x20>(s2, s6));
+    w(3, _mm256_permute2f128_ps::<0x20>(s3, s7));
+    w(4, _mm256_permute2f128_ps::<0x31>(s0, s4));
+    w(5, _mm256_permute2f128_ps::<0x31>(s1, s5));
+    w(6, _mm256_permute2f128_ps::<0x31>(s2, s6));
+    w(7, _mm256_permute2f128_ps::<0x31>(s3, s7));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn transpose_matches_the_definition() {
+        for (rows, columns) in [(64, 64), (19, 37), (8, 16), (3, 5), (300, 64)] {
+            let m: Vec<f32> = (0..rows * columns).map(|i| i as f32).collect();
+            let mut out = vec![-1.0; rows * columns];
+            super::transpose_into(&m, rows, columns, &mut out);
+            for r in 0..rows {
+                for c in 0..columns {
+                    assert_eq!(out[c * rows + r], m[r * columns + c], "{rows}x{columns} at {r},{c}");
+                }
+            }
         }
     }
 }
