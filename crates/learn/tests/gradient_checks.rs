@@ -679,3 +679,88 @@ fn event_driven_convolution_equals_the_dense_product() {
         close("grad_bias", &dense.3, &events.3);
     }
 }
+
+#[test]
+fn convolution_fused_with_max_pooling_equals_the_two_layers() {
+    // On a sparse batch a convolution followed by max pooling runs as one
+    // pass (the convolution's output is never written); outputs, spikes and
+    // every gradient must equal the two layers run one after the other.
+    use cognitron_learn::gradient::layers::ConvPath;
+    let build = |path: ConvPath| {
+        let mut r = rng(41);
+        let image = Shape {
+            channels: 2,
+            height: 10,
+            width: 10,
+        };
+        let mut conv = Conv2d::new(image, 6, 3, 1, &mut r); // 6x10x10
+        conv.path = path;
+        let pool = Pool::new(PoolKind::Max, 2, conv.output); // 6x5x5
+        let pooled = pool.output;
+        let layers = vec![
+            Layer::Conv(conv),
+            Layer::Pool(pool),
+            Layer::Lif(Lif::new(
+                pooled,
+                0.8,
+                0.4,
+                Reset::Subtract,
+                Surrogate::FastSigmoid,
+                5.0,
+                true,
+                false,
+                &mut r,
+            )),
+            Layer::Flatten(Shape::flat(150)),
+            Layer::Dense(Dense::new(150, 4, &mut r)),
+            Layer::Lif(Lif::new(
+                Shape::flat(4),
+                0.8,
+                0.4,
+                Reset::Subtract,
+                Surrogate::FastSigmoid,
+                5.0,
+                true,
+                false,
+                &mut r,
+            )),
+        ];
+        let mut network = Network::new(image, 4, layers, CreditAssignment::Backprop, &mut r);
+        for p in network.params_mut() {
+            p.value.iter_mut().for_each(|w| *w *= 3.0);
+        }
+        network
+    };
+    let batch = 9;
+    let mut r = rng(42);
+    let mut results = Vec::new();
+    let input: Vec<f32> = (0..4 * batch * 200)
+        .map(|_| if r.gen_bool(0.08) { 1.0 } else { 0.0 })
+        .collect();
+    let labels = [0u8, 1, 2, 3, 0, 1, 2, 3, 0];
+    for path in [ConvPath::Dense, ConvPath::EventDriven] {
+        let mut network = build(path);
+        network.input_mut(batch).copy_from_slice(&input);
+        network.forward(batch);
+        let output = network.output().to_vec();
+        let (value, _) = batch_loss(&mut network, Loss::MseCount, &RATES, &labels, true);
+        network.zero_grads();
+        network.backward();
+        let grads: Vec<Vec<f32>> = network.params().iter().map(|p| p.grad.clone()).collect();
+        results.push((value, output, grads));
+    }
+    let ((loss_a, out_a, grads_a), (loss_b, out_b, grads_b)) = (&results[0], &results[1]);
+    assert!(
+        out_a.iter().sum::<f32>() > 0.0,
+        "the output must spike for the test to mean anything"
+    );
+    assert_eq!(out_a, out_b);
+    assert!((loss_a - loss_b).abs() < 1e-6 * loss_a.abs());
+    for (k, (a, b)) in grads_a.iter().zip(grads_b).enumerate() {
+        let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max);
+        assert!(scale > 0.0, "tensor {k} has no gradient");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-4 * scale, "tensor {k}: {x} vs {y}");
+        }
+    }
+}

@@ -406,6 +406,80 @@ impl Conv2d {
         }
     }
 
+    /// This convolution followed by non-overlapping max pooling `pool`,
+    /// without writing the convolution's output: on the event-driven path
+    /// the sums of a sample are pixel-major, where pooling is a maximum of
+    /// whole vectors of channels. Returns false, doing nothing, if this batch
+    /// is not sparse enough for the event-driven path (then run the two
+    /// layers one after the other). `pool` keeps its argmax for
+    /// `backward_max_pooled`, the same as its own forward pass would.
+    pub fn forward_max_pooled(&mut self, input: &[f32], pool: &mut Pool, pooled: &mut [f32]) -> bool {
+        assert!(pool.kind == PoolKind::Max && pool.input == self.output);
+        self.events = self.choose_path(input);
+        if !self.events {
+            return false;
+        }
+        let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
+        let (size, wo) = (pool.size, self.output.width);
+        let (pooled_len, pooled_pixels) = (pool.output.len(), pool.output.height * pool.output.width);
+        let pooled_width = pool.output.width;
+        let weight_by_patch = transposed(&self.weight.value, channels, patch);
+        pool.argmax.resize(pooled.len(), 0);
+        let this = &*self;
+        input
+            .par_chunks(CONV_GROUP * this.input.len())
+            .zip(pooled.par_chunks_mut(CONV_GROUP * pooled_len))
+            .zip(pool.argmax.par_chunks_mut(CONV_GROUP * pooled_len))
+            .for_each_init(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), ((samples, out), argmax)| {
+                    sums.resize(pixels * channels, 0.0);
+                    maxima.resize(pooled_pixels * channels, 0.0);
+                    positions.resize(pooled_pixels * channels, 0);
+                    let samples = samples.chunks_exact(this.input.len());
+                    let outs = out
+                        .chunks_exact_mut(pooled_len)
+                        .zip(argmax.chunks_exact_mut(pooled_len));
+                    for (sample, (out, argmax)) in samples.zip(outs) {
+                        for row in sums.chunks_exact_mut(channels) {
+                            row.copy_from_slice(&this.bias.value);
+                        }
+                        this.for_each_event(sample, |x, patch_row, pixel| {
+                            let weights = &weight_by_patch[patch_row * channels..][..channels];
+                            axpy(x, weights, &mut sums[pixel * channels..][..channels]);
+                        });
+                        for q in 0..pooled_pixels {
+                            let (py, px) = (q / pooled_width, q % pooled_width);
+                            let best = &mut maxima[q * channels..][..channels];
+                            let at = &mut positions[q * channels..][..channels];
+                            let corner = py * size * wo + px * size;
+                            best.fill(f32::NEG_INFINITY);
+                            at.fill(corner as u32);
+                            // Window order and strict comparison as in `Pool::forward`.
+                            for dy in 0..size {
+                                for dx in 0..size {
+                                    let pixel = corner + dy * wo + dx;
+                                    let values = &sums[pixel * channels..][..channels];
+                                    for ((b, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(values) {
+                                        let better = v > *b;
+                                        *b = if better { v } else { *b };
+                                        *a = if better { pixel as u32 } else { *a };
+                                    }
+                                }
+                            }
+                        }
+                        transpose_into(maxima, pooled_pixels, channels, out);
+                        for q in 0..pooled_pixels {
+                            for c in 0..channels {
+                                argmax[c * pooled_pixels + q] = positions[q * channels + c];
+                            }
+                        }
+                    }
+                },
+            );
+        true
+    }
+
     pub fn forward(&mut self, input: &[f32], output: &mut [f32]) {
         self.events = self.choose_path(input);
         let events = self.events;
@@ -467,8 +541,35 @@ impl Conv2d {
     }
 
     pub fn backward(&mut self, input: &[f32], grad_output: &[f32], grad_input: Option<&mut [f32]>) {
+        self.backward_from(input, grad_output, None, grad_input)
+    }
+
+    /// The backward pass of this convolution and the max pooling `pool`
+    /// fused into it by `forward_max_pooled`, from the gradient of the
+    /// pooled output.
+    pub fn backward_max_pooled(
+        &mut self,
+        input: &[f32],
+        pool: &Pool,
+        grad_pooled: &[f32],
+        grad_input: Option<&mut [f32]>,
+    ) {
+        assert!(self.events, "fused only on the event-driven path");
+        self.backward_from(input, grad_pooled, Some(pool), grad_input)
+    }
+
+    /// `grad_output` is the gradient of this layer's output or, with `pool`,
+    /// of the max pooling fused into it.
+    fn backward_from(
+        &mut self,
+        input: &[f32],
+        grad_output: &[f32],
+        pool: Option<&Pool>,
+        grad_input: Option<&mut [f32]>,
+    ) {
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
-        let groups = grad_output.len().div_ceil(CONV_GROUP * self.output.len());
+        let grad_len = pool.map_or(self.output.len(), |p| p.output.len());
+        let groups = grad_output.len().div_ceil(CONV_GROUP * grad_len);
         // One partial weight and bias gradient per group, summed in group
         // order afterwards (deterministic whatever the threads); kept between
         // calls, as it is large.
@@ -477,22 +578,25 @@ impl Conv2d {
         partial.resize(groups * stride, 0.0);
         let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
         let events = self.events;
-        let sparse_grad = grad_input.is_some() && self.sparse_gradient(grad_output);
+        // Behind max pooling at most one value per window is nonzero.
+        let sparse_grad = grad_input.is_some() && (pool.is_some() || self.sparse_gradient(grad_output));
         let rows_by_channel = if sparse_grad {
             self.rows_by_channel(matrix)
         } else {
             Vec::new()
         };
         let this = &*self;
-        let work = |(samples, grad): (&[f32], &[f32]),
+        let work = |group: usize,
+                    (samples, grad): (&[f32], &[f32]),
                     partial: &mut [f32],
                     mut grad_in: Option<&mut [f32]>,
                     scratch: &mut ConvScratch| {
+            let first_sample = group * CONV_GROUP;
             let n = samples.len() / this.input.len();
             let (dw, db) = partial.split_at_mut(channels * patch);
             db.fill(0.0);
-            for grad in grad.chunks_exact(this.output.len()) {
-                for (db, plane) in db.iter_mut().zip(grad.chunks_exact(pixels)) {
+            for grad in grad.chunks_exact(grad_len) {
+                for (db, plane) in db.iter_mut().zip(grad.chunks_exact(grad_len / channels)) {
                     *db += sum(plane);
                 }
             }
@@ -519,10 +623,21 @@ impl Conv2d {
                 }
                 for (s, (sample, grad)) in samples
                     .chunks_exact(this.input.len())
-                    .zip(grad.chunks_exact(this.output.len()))
+                    .zip(grad.chunks_exact(grad_len))
                     .enumerate()
                 {
-                    transpose_into(grad, channels, pixels, by_pixel);
+                    match pool {
+                        None => transpose_into(grad, channels, pixels, by_pixel),
+                        Some(pool) => {
+                            // Each pooled gradient goes to its window's maximum.
+                            let argmax = &pool.argmax[(first_sample + s) * grad_len..][..grad_len];
+                            by_pixel.fill(0.0);
+                            let plane = grad_len / channels;
+                            for (i, (&g, &at)) in grad.iter().zip(argmax).enumerate() {
+                                by_pixel[at as usize * channels + i / plane] += g;
+                            }
+                        }
+                    }
                     if events {
                         // dW[:, patch_row] += x * grad[:, pixel] for every
                         // event, in pixel-major sums [patch, channels].
@@ -565,22 +680,24 @@ impl Conv2d {
             }
         };
         let group_in = CONV_GROUP * self.input.len();
-        let group_out = CONV_GROUP * self.output.len();
+        let group_out = CONV_GROUP * grad_len;
         match grad_input {
             Some(grad_input) => input
                 .par_chunks(group_in)
                 .zip(grad_output.par_chunks(group_out))
                 .zip(partial.par_chunks_mut(stride))
                 .zip(grad_input.par_chunks_mut(group_in))
-                .for_each_init(ConvScratch::default, |scratch, ((job, partial), grad_in)| {
-                    work(job, partial, Some(grad_in), scratch)
+                .enumerate()
+                .for_each_init(ConvScratch::default, |scratch, (group, ((job, partial), grad_in))| {
+                    work(group, job, partial, Some(grad_in), scratch)
                 }),
             None => input
                 .par_chunks(group_in)
                 .zip(grad_output.par_chunks(group_out))
                 .zip(partial.par_chunks_mut(stride))
-                .for_each_init(ConvScratch::default, |scratch, (job, partial)| {
-                    work(job, partial, None, scratch)
+                .enumerate()
+                .for_each_init(ConvScratch::default, |scratch, (group, (job, partial))| {
+                    work(group, job, partial, None, scratch)
                 }),
         }
         for part in partial.chunks_exact(stride) {

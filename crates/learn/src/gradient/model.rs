@@ -3,7 +3,7 @@
 //! pass by the chosen credit assignment.
 
 use super::gemm::{gemm, Op};
-use super::layers::{relu_backward, relu_forward, Conv2d, Dense, Dropout, Lif, Param, Pool, Shape};
+use super::layers::{relu_backward, relu_forward, Conv2d, Dense, Dropout, Lif, Param, Pool, PoolKind, Shape};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +136,10 @@ pub struct Network {
     labels: Vec<u8>,
     /// While training: the seed of this batch's dropout masks.
     dropout_seed: Option<u64>,
+    /// fused[i]: the last forward pass ran layer i (a convolution) and
+    /// layer i + 1 (max pooling) as one (its output, activations[i + 1], is
+    /// empty), and the backward pass does the same.
+    fused: Vec<bool>,
     /// Seconds spent in each layer's forward and backward pass since
     /// `reset_profile`: where a network's time goes.
     profile: Vec<LayerTime>,
@@ -204,6 +208,7 @@ impl Network {
             labels: Vec::new(),
             dropout_seed: None,
             profile: vec![LayerTime::default(); n],
+            fused: vec![false; n],
         }
     }
 
@@ -285,8 +290,15 @@ impl Network {
     /// Runs the input through every layer; returns the output rows.
     pub fn forward(&mut self, batch: usize) -> &[f32] {
         let prefix = self.static_prefix;
+        self.fused.fill(false);
         for i in 0..self.layers.len() {
             let rows = if i < prefix { batch } else { self.steps * batch };
+            if i > 0 && self.fused[i - 1] {
+                continue;
+            }
+            if self.try_fused_conv_pool(i, rows) {
+                continue;
+            }
             let (before, after) = self.activations.split_at_mut(i + 1);
             // The first LIF layer takes a static prefix's one row per sample
             // as the input of every step.
@@ -307,6 +319,34 @@ impl Network {
             self.profile[i].forward_s += started.elapsed().as_secs_f64();
         }
         &self.activations[self.layers.len()]
+    }
+
+    /// A convolution at layer i followed by max pooling, on a sparse
+    /// batch: both in one pass (`Conv2d::forward_max_pooled`); the
+    /// convolution's own output is then not written.
+    fn try_fused_conv_pool(&mut self, i: usize, rows: usize) -> bool {
+        let (layer, above) = self.layers[i..].split_at_mut(1);
+        let (Layer::Conv(conv), Some(Layer::Pool(pool))) = (&mut layer[0], above.first_mut()) else {
+            return false;
+        };
+        if pool.kind != PoolKind::Max
+            || pool.size == 0
+            || pool.input.height % pool.size != 0
+            || pool.input.width % pool.size != 0
+        {
+            return false;
+        }
+        let started = std::time::Instant::now();
+        let (before, after) = self.activations.split_at_mut(i + 1);
+        let pooled = &mut after[1];
+        pooled.resize(rows * pool.output.len(), 0.0);
+        if !conv.forward_max_pooled(&before[i], pool, pooled) {
+            return false;
+        }
+        after[0].clear();
+        self.fused[i] = true;
+        self.profile[i].forward_s += started.elapsed().as_secs_f64();
+        true
     }
 
     pub fn output(&self) -> &[f32] {
@@ -471,6 +511,26 @@ impl Network {
     fn backward_range(&mut self, start: usize, end: usize) {
         let steps = self.steps;
         for i in (start..end).rev() {
+            if i > 0 && self.fused[i - 1] {
+                // Max pooling fused into the convolution below it.
+                debug_assert!(i > start, "a block never starts between a convolution and its pooling");
+                continue;
+            }
+            if self.fused[i] {
+                let started = std::time::Instant::now();
+                let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
+                let want_input = i > start;
+                if want_input {
+                    grads_lower[i].resize(self.activations[i].len(), 0.0);
+                }
+                let grad_in = want_input.then_some(&mut grads_lower[i][..]);
+                let (layer, above) = self.layers[i..].split_at_mut(1);
+                if let (Layer::Conv(conv), Layer::Pool(pool)) = (&mut layer[0], &above[0]) {
+                    conv.backward_max_pooled(&self.activations[i], pool, &grads_upper[1], grad_in);
+                }
+                self.profile[i].backward_s += started.elapsed().as_secs_f64();
+                continue;
+            }
             let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
             let grad_output = &grads_upper[0];
             let want_input = i > start;
