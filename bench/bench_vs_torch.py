@@ -36,6 +36,7 @@ MODELS = {
     "cnn": ("experiments/cnn.toml", 100, 1),
     "snn_mlp": ("experiments/snn_mlp.toml", 128, 25),
     "snn_cnn": ("experiments/snn_cnn.toml", 128, 25),
+    "snn_cnn_wide": ("experiments/snn_cnn_wide.toml", 128, 10),
     "rsnn_bptt": ("experiments/rsnn_bptt.toml", 100, 28),
 }
 EPOCH_IMAGES = 60_000

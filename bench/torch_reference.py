@@ -162,6 +162,8 @@ PROTOCOL = {
     "cnn": dict(lr=1e-3, batch=100, epochs=15),
     "snn_mlp": dict(lr=5e-4, batch=128, epochs=10),
     "snn_cnn": dict(lr=1e-2, batch=128, epochs=3),
+    # experiments/snn_cnn_wide.toml: cosine schedule over the epochs.
+    "snn_cnn_wide": dict(lr=1e-3, batch=128, epochs=15, cosine=True, steps=10),
     "rsnn_bptt": dict(lr=1e-3, batch=100, epochs=10),
 }
 
@@ -327,6 +329,45 @@ class SpikingCNN(nn.Module):
         return _count_diagnostics(out, y)
 
 
+class SpikingCNNWide(nn.Module):
+    """experiments/snn_cnn_wide.toml: conv3x3(32, pad 1) pool LIF conv3x3(64, pad 1) pool LIF
+    Linear(3136,128) LIF Linear(128,10) leaky readout; 10 steps of the static image; loss:
+    cross-entropy of the readout membrane summed over the steps."""
+
+    STEPS = 10
+
+    def __init__(self):
+        super().__init__()
+        beta = 0.9
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.lif1 = snn.Leaky(beta=beta, spike_grad=spike_grad())
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.lif2 = snn.Leaky(beta=beta, spike_grad=spike_grad())
+        self.fc1 = nn.Linear(64 * 7 * 7, 128)
+        self.lif3 = snn.Leaky(beta=beta, spike_grad=spike_grad())
+        self.fc2 = nn.Linear(128, 10)
+        self.readout = snn.Leaky(beta=beta, reset_mechanism="none", spike_grad=spike_grad())
+
+    def forward(self, x):
+        mem1, mem2, mem3 = self.lif1.reset_mem(), self.lif2.reset_mem(), self.lif3.reset_mem()
+        mem_out = self.readout.reset_mem()
+        cur1 = F.max_pool2d(self.conv1(x), 2)
+        acc = 0
+        for _ in range(self.STEPS):
+            spk1, mem1 = self.lif1(cur1, mem1)
+            spk2, mem2 = self.lif2(F.max_pool2d(self.conv2(spk1), 2), mem2)
+            spk3, mem3 = self.lif3(self.fc1(spk2.flatten(1)), mem3)
+            _, mem_out = self.readout(self.fc2(spk3), mem_out)
+            acc = acc + mem_out
+        return acc
+
+    def loss(self, out, y):
+        return F.cross_entropy(out, y)
+
+    def predict(self, out):
+        return out.argmax(1)
+
+
 class RecurrentSNN(nn.Module):
     """Row-by-row recurrent spiking net, trained by BPTT."""
 
@@ -370,6 +411,8 @@ def build(model, tutorial_loop=False, rsnn_readout="sum"):
         return SpikingMLP(tutorial_loop)
     if model == "snn_cnn":
         return SpikingCNN(tutorial_loop)
+    if model == "snn_cnn_wide":
+        return SpikingCNNWide()
     if model == "rsnn_bptt":
         return RecurrentSNN(rsnn_readout)
     raise ValueError(model)
@@ -444,6 +487,8 @@ def run_training(args):
     rss_data = peak_rss_mib()
     net = build(args.model, args.tutorial_loop, args.rsnn_readout)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    # cognitron's cosine schedule: lr(e) = lr (1 + cos(pi e / epochs)) / 2 in epoch e = 0, 1, ...
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if proto.get("cosine") else None
     gen = torch.Generator().manual_seed(args.seed)
     out_path = args.out or os.path.join(ROOT, "bench", "reference", f"torch_{args.model}_{args.dataset}.json")
     rec = {
@@ -456,10 +501,12 @@ def run_training(args):
         "threads": torch.get_num_threads(),
         "batch_size": batch,
         "lr": lr,
-        "optimizer": "Adam(betas=(0.9, 0.999), eps=1e-8), constant lr",
+        "optimizer": "Adam(betas=(0.9, 0.999), eps=1e-8), "
+                     + ("cosine lr over the epochs" if schedule else "constant lr"),
         "epochs_protocol": proto["epochs"] if args.model != "snn_cnn" else "as affordable (>= 1)",
         "epochs_run": 0,
-        "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28}.get(args.model),
+        "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
+                      "snn_cnn_wide": SpikingCNNWide.STEPS}.get(args.model),
         "params": sum(p.numel() for p in net.parameters()),
         "versions": versions(),
         "peak_rss_mib_after_data_load": rss_data,
@@ -510,6 +557,8 @@ def run_training(args):
         rec["test_accuracy"].append(te_acc)
         rec["wall_s_per_epoch"].append(secs)
         rec["batches_per_epoch"] = nb
+        if schedule:
+            schedule.step()
         rec["epochs_run"] = ep + 1
         rec["final_test_accuracy"] = te_acc
         rec["total_wall_s_including_eval"] = time.perf_counter() - t_start
@@ -558,7 +607,8 @@ def run_timing(args):
             "n_train": int(xtr.shape[0]),
             "threads": torch.get_num_threads(),
             "batch_size": batch,
-            "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28}.get(model),
+            "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
+                          "snn_cnn_wide": SpikingCNNWide.STEPS}.get(model),
             "batches_timed": nb,
             "s_per_batch": per_batch,
             "s_per_epoch": epoch_s,

@@ -633,14 +633,16 @@ fn event_driven_convolution_equals_the_dense_product() {
     // path (a scattered add per nonzero input) must give the outputs and
     // gradients of im2col + matrix product.
     use cognitron_learn::gradient::layers::ConvPath;
-    for padding in [0, 2] {
+    // (in channels, kernel, padding): kernel rows of 9, 60 and 65 floats
+    // (one, four and five vectors of 16).
+    for (channels, kernel, padding) in [(3, 3, 0), (3, 3, 2), (12, 5, 1), (13, 5, 0)] {
         let image = Shape {
-            channels: 3,
+            channels,
             height: 9,
             width: 7,
         };
         let mut r = rng(31);
-        let conv = Conv2d::new(image, 5, 3, padding, &mut r);
+        let conv = Conv2d::new(image, 5, kernel, padding, &mut r);
         let samples = 11;
         let input: Vec<f32> = (0..samples * image.len())
             .map(|_| match r.gen_range(0..20) {

@@ -823,6 +823,31 @@ const LANES: usize = 16;
 /// with the N sums in registers.
 #[inline]
 fn gather_block<const N: usize>(nonzero: &[(u32, f32)], rows: &[f32], stride: usize, at: usize, target: &mut [f32]) {
+    #[cfg(target_feature = "avx512f")]
+    if N == 64 {
+        // The compiler keeps to 256-bit vectors; this hot loop is worth the
+        // full width (the same fused multiply-adds in the same order, so the
+        // same bits as the portable loop below).
+        use std::arch::x86_64::*;
+        let target = &mut target[..64];
+        // SAFETY: every load reads a 64-float slice checked by indexing, and
+        // the stores write `target`, 64 floats; unaligned accesses.
+        unsafe {
+            let mut sums = [_mm512_setzero_ps(); 4];
+            for &(o, g) in nonzero {
+                let row = &rows[o as usize * stride + at..][..64];
+                let g = _mm512_set1_ps(g);
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    *sum = _mm512_fmadd_ps(g, _mm512_loadu_ps(row.as_ptr().add(16 * k)), *sum);
+                }
+            }
+            for (k, sum) in sums.iter().enumerate() {
+                let t = target.as_mut_ptr().add(16 * k);
+                _mm512_storeu_ps(t, _mm512_add_ps(_mm512_loadu_ps(t), *sum));
+            }
+        }
+        return;
+    }
     let mut sums = [0.0f32; N];
     for &(o, g) in nonzero {
         let row: &[f32; N] = rows[o as usize * stride + at..][..N].try_into().expect("N");
