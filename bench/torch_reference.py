@@ -25,6 +25,9 @@ its own):
     nice -n 19 $PY bench/torch_reference.py --model rsnn_bptt --dataset fashion --rsnn-readout last \
         --out bench/reference/torch_rsnn_bptt_last_fashion.json
     nice -n 19 $PY bench/torch_reference.py --model snn_cnn  --dataset fashion --epochs 3
+    nice -n 19 $PY bench/torch_reference.py --model snn_cnn_wide --dataset mnist-10k
+    nice -n 19 $PY bench/torch_reference.py --model snn_cnn_wide --dataset fashion --epochs 3
+    #   (the first 3 of the 15 epochs, on the 15-epoch cosine schedule)
     # timing only (prints JSON; 50 training batches per model after one
     # warm-up batch, extrapolated to one epoch of --dataset, default Fashion's
     # 60,000 images):
@@ -488,7 +491,9 @@ def run_training(args):
     net = build(args.model, args.tutorial_loop, args.rsnn_readout)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     # cognitron's cosine schedule: lr(e) = lr (1 + cos(pi e / epochs)) / 2 in epoch e = 0, 1, ...
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if proto.get("cosine") else None
+    # (over the protocol's epochs even if fewer are run, so that a short run
+    # follows the same learning rates as the first epochs of the full one)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=proto["epochs"]) if proto.get("cosine") else None
     gen = torch.Generator().manual_seed(args.seed)
     out_path = args.out or os.path.join(ROOT, "bench", "reference", f"torch_{args.model}_{args.dataset}.json")
     rec = {

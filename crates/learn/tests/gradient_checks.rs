@@ -629,56 +629,69 @@ fn dropout_drops_the_rate_keeps_the_mean_and_backpropagates_through_its_mask() {
 #[test]
 fn event_driven_convolution_equals_the_dense_product() {
     // Sparse 0/1 inputs (spikes) and a few other values, with and without
-    // padding, 11 samples (a group of 8 and a partial one): the event-driven
-    // path (a scattered add per nonzero input) must give the outputs and
-    // gradients of im2col + matrix product.
+    // padding, 11 samples (a group of 8 and a partial one), output gradients
+    // sparse (as behind max pooling) or dense: the event-driven paths (a
+    // scattered add per nonzero input, a gather of the nonzero gradients),
+    // alone or mixed with the dense ones as `Auto` chooses, must give the
+    // outputs and gradients of im2col + matrix product.
     use cognitron_learn::gradient::layers::ConvPath;
     // (in channels, kernel, padding): kernel rows of 9, 60 and 65 floats
     // (one, four and five vectors of 16).
     for (channels, kernel, padding) in [(3, 3, 0), (3, 3, 2), (12, 5, 1), (13, 5, 0)] {
-        let image = Shape {
-            channels,
-            height: 9,
-            width: 7,
-        };
-        let mut r = rng(31);
-        let conv = Conv2d::new(image, 5, kernel, padding, &mut r);
-        let samples = 11;
-        let input: Vec<f32> = (0..samples * image.len())
-            .map(|_| match r.gen_range(0..20) {
-                0..=2 => 1.0,
-                3 => r.gen_range(-2.0..2.0),
-                _ => 0.0,
-            })
-            .collect();
-        let grad_output: Vec<f32> = (0..samples * conv.output.len())
-            .map(|_| if r.gen_bool(0.3) { r.gen_range(-1.0..1.0) } else { 0.0 })
-            .collect();
-        let run = |path: ConvPath| {
-            let mut conv = conv.clone();
-            conv.path = path;
-            let mut output = vec![0.0; samples * conv.output.len()];
-            conv.forward(&input, &mut output);
-            let mut grad_input = vec![0.0; input.len()];
-            conv.backward(&input, &grad_output, Some(&mut grad_input));
-            (output, grad_input, conv.weight.grad.clone(), conv.bias.grad.clone())
-        };
-        let dense = run(ConvPath::Dense);
-        let events = run(ConvPath::EventDriven);
-        assert!(dense.0.iter().any(|&x| x != 0.0));
-        let close = |name: &str, a: &[f32], b: &[f32]| {
-            assert_eq!(a.len(), b.len());
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                assert!(
-                    (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
-                    "padding {padding}, {name}[{i}]: {x} vs {y}"
-                );
+        for grad_density in [0.2, 0.9] {
+            let image = Shape {
+                channels,
+                height: 9,
+                width: 7,
+            };
+            let mut r = rng(31);
+            let conv = Conv2d::new(image, 5, kernel, padding, &mut r);
+            let samples = 11;
+            let input: Vec<f32> = (0..samples * image.len())
+                .map(|_| match r.gen_range(0..100) {
+                    0..=4 => 1.0,
+                    5 => r.gen_range(-2.0..2.0),
+                    _ => 0.0,
+                })
+                .collect();
+            let grad_output: Vec<f32> = (0..samples * conv.output.len())
+                .map(|_| {
+                    if r.gen_bool(grad_density) {
+                        r.gen_range(-1.0..1.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let run = |path: ConvPath| {
+                let mut conv = conv.clone();
+                conv.path = path;
+                let mut output = vec![0.0; samples * conv.output.len()];
+                conv.forward(&input, &mut output);
+                let mut grad_input = vec![0.0; input.len()];
+                conv.backward(&input, &grad_output, Some(&mut grad_input));
+                (output, grad_input, conv.weight.grad.clone(), conv.bias.grad.clone())
+            };
+            let dense = run(ConvPath::Dense);
+            assert!(dense.0.iter().any(|&x| x != 0.0));
+            for path in [ConvPath::EventDriven, ConvPath::Auto] {
+                let other = run(path);
+                let close = |name: &str, a: &[f32], b: &[f32]| {
+                    assert_eq!(a.len(), b.len());
+                    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                        assert!(
+                            (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                            "{path:?}, {channels}x{kernel}x{kernel} padding {padding}, gradients {grad_density}: \
+                             {name}[{i}]: {x} vs {y}"
+                        );
+                    }
+                };
+                close("output", &dense.0, &other.0);
+                close("grad_input", &dense.1, &other.1);
+                close("grad_weight", &dense.2, &other.2);
+                close("grad_bias", &dense.3, &other.3);
             }
-        };
-        close("output", &dense.0, &events.0);
-        close("grad_input", &dense.1, &events.1);
-        close("grad_weight", &dense.2, &events.2);
-        close("grad_bias", &dense.3, &events.3);
+        }
     }
 }
 

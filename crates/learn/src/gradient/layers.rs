@@ -600,9 +600,10 @@ impl Conv2d {
                     *db += sum(plane);
                 }
             }
+            // The dense products need the gradient channel-major over the
+            // group: n x [channels, pixels] -> [channels, n * pixels].
             let g = &mut scratch.grad_by_channel;
             if !events || (grad_in.is_some() && !sparse_grad) {
-                // n x [channels, pixels] -> [channels, n * pixels].
                 g.resize(channels * n * pixels, 0.0);
                 for s in 0..n {
                     for c in 0..channels {
@@ -612,12 +613,13 @@ impl Conv2d {
                 }
             }
             let cols = &mut scratch.cols;
+            // The sparse paths go sample by sample, with the output gradient
+            // pixel-major [pixels, channels].
             if events || sparse_grad {
-                // Sample by sample, with the output gradient pixel-major
-                // [pixels, channels].
                 let by_pixel = &mut scratch.by_pixel;
                 by_pixel.resize(pixels * channels, 0.0);
                 if events {
+                    // dW in pixel-major sums [patch, channels].
                     cols.resize(patch * channels, 0.0);
                     cols.fill(0.0);
                 }
@@ -639,8 +641,7 @@ impl Conv2d {
                         }
                     }
                     if events {
-                        // dW[:, patch_row] += x * grad[:, pixel] for every
-                        // event, in pixel-major sums [patch, channels].
+                        // dW[:, patch_row] += x * grad[:, pixel] for every event.
                         this.for_each_event(sample, |x, patch_row, pixel| {
                             let grads = &by_pixel[pixel * channels..][..channels];
                             axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
@@ -660,20 +661,13 @@ impl Conv2d {
                 if events {
                     transpose_into(cols, patch, channels, dw);
                 }
-                if sparse_grad {
-                    if !events {
-                        cols.resize(patch * n * pixels, 0.0);
-                        this.im2col(samples, cols);
-                        gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
-                    }
-                    return;
-                }
-            } else {
+            }
+            if !events {
                 cols.resize(patch * n * pixels, 0.0);
                 this.im2col(samples, cols);
                 gemm_here(channels, n * pixels, patch, g, Op::Normal, cols, Op::Transposed, dw);
             }
-            if let Some(grad_in) = grad_in {
+            if let (false, Some(grad_in)) = (sparse_grad, grad_in) {
                 cols.resize(patch * n * pixels, 0.0);
                 gemm_here(patch, channels, n * pixels, matrix, Op::Transposed, g, Op::Normal, cols);
                 this.col2im(cols, grad_in);
