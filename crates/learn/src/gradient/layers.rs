@@ -363,12 +363,8 @@ impl Conv2d {
             ConvPath::Dense => false,
             ConvPath::EventDriven => true,
             ConvPath::Auto => {
-                let nonzeros: usize = input
-                    .par_chunks(1 << 16)
-                    .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
-                    .sum();
                 let n = input.len() / self.input.len();
-                4 * nonzeros * self.kernel * self.kernel < n * self.pixels() * self.patch()
+                4 * nonzeros(input) * self.kernel * self.kernel < n * self.pixels() * self.patch()
             }
         }
     }
@@ -708,13 +704,7 @@ impl Conv2d {
         match self.path {
             ConvPath::Dense => false,
             ConvPath::EventDriven => true,
-            ConvPath::Auto => {
-                let nonzeros: usize = grad_output
-                    .par_chunks(1 << 16)
-                    .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
-                    .sum();
-                3 * nonzeros < grad_output.len()
-            }
+            ConvPath::Auto => 3 * nonzeros(grad_output) < grad_output.len(),
         }
     }
 
@@ -852,6 +842,14 @@ fn gather_block<const N: usize>(nonzero: &[(u32, f32)], rows: &[f32], stride: us
     for (t, s) in target[..N].iter_mut().zip(sums) {
         *t += s;
     }
+}
+
+/// How many of `values` are not zero (in parallel).
+fn nonzeros(values: &[f32]) -> usize {
+    values
+        .par_chunks(1 << 16)
+        .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
+        .sum()
 }
 
 /// A thread's working buffers for the convolution's backward pass.
