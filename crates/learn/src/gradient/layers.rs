@@ -369,6 +369,20 @@ impl Conv2d {
         }
     }
 
+    /// One sample's outputs event by event, pixel-major into `sums`
+    /// [pixels, channels]: the bias, plus each nonzero input's weights
+    /// (`weight_by_patch`, [patch, channels]) at every pixel it reaches.
+    fn event_sums(&self, sample: &[f32], weight_by_patch: &[f32], sums: &mut [f32]) {
+        let channels = self.output.channels;
+        for row in sums.chunks_exact_mut(channels) {
+            row.copy_from_slice(&self.bias.value);
+        }
+        self.for_each_event(sample, |x, patch_row, pixel| {
+            let weights = &weight_by_patch[patch_row * channels..][..channels];
+            axpy(x, weights, &mut sums[pixel * channels..][..channels]);
+        });
+    }
+
     /// Calls `visit(x, patch_row, pixel)` for every nonzero input x of one
     /// sample and every output pixel whose patch holds it (at `patch_row`).
     fn for_each_event(&self, sample: &[f32], mut visit: impl FnMut(f32, usize, usize)) {
@@ -437,13 +451,7 @@ impl Conv2d {
                         .chunks_exact_mut(pooled_len)
                         .zip(argmax.chunks_exact_mut(pooled_len));
                     for (sample, (out, argmax)) in samples.zip(outs) {
-                        for row in sums.chunks_exact_mut(channels) {
-                            row.copy_from_slice(&this.bias.value);
-                        }
-                        this.for_each_event(sample, |x, patch_row, pixel| {
-                            let weights = &weight_by_patch[patch_row * channels..][..channels];
-                            axpy(x, weights, &mut sums[pixel * channels..][..channels]);
-                        });
+                        this.event_sums(sample, &weight_by_patch, sums);
                         for q in 0..pooled_pixels {
                             let (py, px) = (q / pooled_width, q % pooled_width);
                             let best = &mut maxima[q * channels..][..channels];
@@ -496,14 +504,7 @@ impl Conv2d {
                             .chunks_exact(self.input.len())
                             .zip(out.chunks_exact_mut(self.output.len()))
                         {
-                            for sums in product.chunks_exact_mut(channels) {
-                                sums.copy_from_slice(&self.bias.value);
-                            }
-                            self.for_each_event(sample, |x, patch_row, pixel| {
-                                let weights = &weight_by_patch[patch_row * channels..][..channels];
-                                let sums = &mut product[pixel * channels..][..channels];
-                                axpy(x, weights, sums);
-                            });
+                            self.event_sums(sample, &weight_by_patch, product);
                             transpose_into(product, pixels, channels, out);
                         }
                         return;
@@ -1110,12 +1111,12 @@ impl Pool {
                     for oy in 0..out.height {
                         for ox in 0..out.width {
                             let o = oy * out.width + ox;
-                            let corner = oy * size * inp.width + ox * size;
                             match self.kind {
                                 PoolKind::Max => {
                                     gi[self.argmax[first + o] as usize] += go[o];
                                 }
                                 PoolKind::Average => {
+                                    let corner = oy * size * inp.width + ox * size;
                                     for dy in 0..size {
                                         for dx in 0..size {
                                             gi[corner + dy * inp.width + dx] += go[o] * scale;
