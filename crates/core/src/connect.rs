@@ -21,11 +21,16 @@ pub struct ChunkRange {
     pub len: usize,
 }
 
-/// Chunk length for a population of `n` neurons: a function of `n` only, at
-/// least 2048 (so per-chunk overhead stays small), at most 65,536 (16-bit
-/// offsets), and about 16 chunks per large population for load balance.
+/// Chunk length for a population of `n` neurons: a function of `n` only (so
+/// results do not depend on the thread count), at least 2048 (so per-chunk
+/// overhead stays small) and at most 65,536 (16-bit offsets). Each chunk
+/// looks up every presynaptic spike's segment into it, so fewer chunks mean
+/// less delivery work per spike: 4 per large population, enough to balance 2
+/// threads (at 100,000 neurons this took CUBA's run time down by a quarter
+/// against 16). A chunk's state (20,000 neurons in double precision: 480 kB)
+/// then still fits a core's L2 cache.
 pub fn chunk_len(n: usize) -> usize {
-    n.div_ceil(16).clamp(2048, 65_536)
+    n.div_ceil(4).clamp(2048, 65_536)
 }
 
 pub fn chunk_ranges(n: usize) -> Vec<ChunkRange> {

@@ -75,6 +75,15 @@ const PAPER: Brunel = Brunel {
 };
 
 impl Brunel {
+    /// Mean and standard deviation (mV) of the input when the excitatory
+    /// inputs fire at nu_ext + nu_exc and the inhibitory ones at nu_inh (Hz).
+    fn mu_sigma_split(&self, nu_exc: f64, nu_inh: f64) -> (f64, f64) {
+        let (c_i, w_i) = (self.gamma * self.c_e, -self.g * self.j);
+        let mu = self.c_e * self.j * self.tau * (self.nu_ext + nu_exc) + c_i * w_i * self.tau * nu_inh;
+        let s2 = self.j * self.j * self.c_e * self.tau * (self.nu_ext + nu_exc) + c_i * w_i * w_i * self.tau * nu_inh;
+        (mu, s2.sqrt())
+    }
+
     /// Mean and standard deviation (mV) of the input for a network rate nu (Hz).
     fn mu_sigma(&self, nu: f64) -> (f64, f64) {
         let mu = self.c_e * self.j * self.tau * (self.nu_ext + nu * (1.0 - self.g * self.gamma));
@@ -316,6 +325,13 @@ fn synchrony_measure_detects_the_synchronous_regular_state() {
 /// sigma are those of the theory, so its rate and CV must be the Siegert ones
 /// as far as the diffusion approximation holds.
 ///
+/// The pool is shared, and the balanced input (excitation and inhibition of
+/// about 130 mV each against a net mu of 20 mV) amplifies its finite-size
+/// rate: a pool 0.4 % above nu0 lowers mu by 0.5 mV and the probes' rate by
+/// about 5 %. So the prediction uses the pool's realised rate in the
+/// measured window: over seeds 5-8 the error was -2 % ... -9 % against nu0
+/// and -3.3 % ... -4.8 % against this prediction (the -3.5 % expected below).
+///
 /// Run at dt = 0.01 ms: threshold crossings are only seen at grid points,
 /// which raises the effective threshold by about 0.58 sigma sqrt(dt / tau)
 /// (Siegmund's correction), -7 % of rate at dt = 0.1 ms but -2.5 % here; the
@@ -356,9 +372,11 @@ fn single_neuron_with_network_input_statistics_matches_siegert() {
             0.1,
         );
     let mut net = net;
-    net.monitors
-        .spikes
-        .insert("probe".into(), NeuronSelection::Keyword("all".into()));
+    for population in ["probe", "pool"] {
+        net.monitors
+            .spikes
+            .insert(population.into(), NeuronSelection::Keyword("all".into()));
+    }
     validate(&net).expect("valid model");
     let r = run(&net);
     let p = r.population("probe");
@@ -381,14 +399,25 @@ fn single_neuron_with_network_input_statistics_matches_siegert() {
         }
         last[i as usize] = Some(s);
     }
-    let rate = spikes as f64 / (n as f64 * (duration - skip_ms) * 1e-3);
+    let window_s = (duration - skip_ms) * 1e-3;
+    let rate = spikes as f64 / (n as f64 * window_s);
     let mean = sum / count;
     let cv = ((sq / count - mean * mean).max(0.0)).sqrt() / mean;
+    let pool = r.population("pool");
+    let pool_spikes = pool.spike_steps.iter().filter(|&&s| s >= skip).count();
+    let pool_rate = pool_spikes as f64 / (5000.0 * window_s);
+    let (mu, sigma) = b.mu_sigma_split(nu0, pool_rate);
+    let predicted = b.siegert(mu, sigma);
     eprintln!(
-        "single neuron: {rate:.3} Hz (Siegert {nu0:.3} Hz, {:+.1} %), CV {cv:.4} (theory {cv_theory:.4}, {:+.1} %), {count} ISIs",
+        "single neuron: {rate:.3} Hz (Siegert {predicted:.3} Hz at the pool's {pool_rate:.3} Hz, {:+.1} %; \
+         at nu0 = {nu0:.3} Hz, {:+.1} %), CV {cv:.4} (theory {cv_theory:.4}, {:+.1} %), {count} ISIs",
+        (rate / predicted - 1.0) * 100.0,
         (rate / nu0 - 1.0) * 100.0,
         (cv / cv_theory - 1.0) * 100.0
     );
-    assert!((rate / nu0 - 1.0).abs() < 0.05, "rate {rate} Hz vs Siegert {nu0} Hz");
+    assert!(
+        (rate / predicted - 1.0).abs() < 0.05,
+        "rate {rate} Hz vs Siegert {predicted} Hz"
+    );
     assert!((cv / cv_theory - 1.0).abs() < 0.05, "CV {cv} vs theory {cv_theory}");
 }

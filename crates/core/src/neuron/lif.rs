@@ -155,6 +155,11 @@ pub struct LifState<R: Real> {
     pub adapt: bool,
     /// Neurons that crossed threshold in this step (one-spike populations).
     crossed: Vec<u32>,
+    /// Blocks of `THRESHOLD_BLOCK` neurons in which some v ended this
+    /// step's update at or above threshold (or non-finite), before the
+    /// refractory neurons were clamped: the only blocks the threshold scan
+    /// has to look at.
+    candidate_blocks: Vec<u32>,
     /// Spikes of the previous step, for soft winner-take-all.
     last_spikes: u32,
 }
@@ -186,6 +191,7 @@ impl<R: Real> LifState<R> {
             },
             adapt: true,
             crossed: Vec::new(),
+            candidate_blocks: Vec::new(),
             last_spikes: 0,
         }
     }
@@ -313,8 +319,9 @@ impl<R: Real> LifState<R> {
     /// non-finite.
     ///
     /// Passes: a branch-free update of every neuron that the compiler
-    /// vectorises, the reset of the clamped (refractory) neurons, then a
-    /// scan for threshold crossings, which are rare.
+    /// vectorises and that flags the blocks where v reached threshold, the
+    /// reset of the clamped (refractory) neurons, then a scan of the flagged
+    /// blocks for crossings, which are rare.
     // `!(v < v_th)` is meant: it is true for NaN as well as for a crossing.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn update(&mut self, k: &LifKernel, step: u64, rng: &mut Stream, spikes: &mut Vec<u32>) -> bool {
@@ -372,19 +379,18 @@ impl<R: Real> LifState<R> {
         let (v_th, v_reset) = (c(k.v_th), c(k.v_reset));
         let (decay_exc, decay_inh) = (self.decay_exc, self.decay_inh);
         let (v, ge, gi) = (&mut self.v[..len], &self.g_exc[..len], &self.g_inh[..len]);
+        let candidates = &mut self.candidate_blocks;
         match k.synapse {
             SynapseModel::Delta => {
-                for x in v.iter_mut() {
-                    *x = x.mul_add(p22, v_const);
-                }
+                update_flagging_crossings(v, ge, gi, v_th, candidates, |x, _, _| x.mul_add(p22, v_const));
             }
             SynapseModel::CurrentExp => {
                 // The stored currents' decay factors folded into the propagators.
                 let (p21_exc, p21_inh) = (c(k.p21_exc * decay_exc), c(k.p21_inh * decay_inh));
-                for j in 0..len {
+                update_flagging_crossings(v, ge, gi, v_th, candidates, |x, gej, gij| {
                     // Three fused multiply-adds per neuron.
-                    v[j] = v[j].mul_add(p22, ge[j].mul_add(p21_exc, gi[j].mul_add(p21_inh, v_const)));
-                }
+                    x.mul_add(p22, gej.mul_add(p21_exc, gij.mul_add(p21_inh, v_const)))
+                });
             }
             SynapseModel::ConductanceExp => {
                 let (g_l, leak_drive) = (c(k.g_l), c(k.g_l * k.e_l + k.i_bias));
@@ -392,14 +398,13 @@ impl<R: Real> LifState<R> {
                 // The stored conductances' decay factors folded into the coefficients.
                 let (drive_exc, drive_inh) = (c(k.e_exc * decay_exc), c(k.e_inh * decay_inh));
                 let (decay_exc, decay_inh) = (c(decay_exc), c(decay_inh));
-                for j in 0..len {
-                    let (gej, gij) = (ge[j], gi[j]);
+                update_flagging_crossings(v, ge, gi, v_th, candidates, |x, gej, gij| {
                     // Exponential Euler: with the conductances held over the
                     // step, v relaxes exactly towards their weighted reversal.
                     let g_total = gej.mul_add(decay_exc, gij.mul_add(decay_inh, g_l));
                     let v_inf = gej.mul_add(drive_exc, gij.mul_add(drive_inh, leak_drive)) / g_total;
-                    v[j] = v_inf + (v[j] - v_inf) * (minus_dt_over_c * g_total).exp_negative();
-                }
+                    v_inf + (x - v_inf) * (minus_dt_over_c * g_total).exp_negative()
+                });
             }
         }
         while self.clamped.front().is_some_and(|&(_, free)| free <= step) {
@@ -414,26 +419,25 @@ impl<R: Real> LifState<R> {
             self.set_time(k, step + 1);
             return finite;
         }
-        // `!(v < v_th)` is true for a crossing and for NaN: one test for both.
-        // Blocks without any are skipped by a vectorised test.
-        const BLOCK: usize = 16;
+        // Only the flagged blocks can hold a crossing; clamped neurons in them
+        // now sit at reset, below threshold. `!(v < v_th)` is true for a
+        // crossing and for NaN: one test for both.
         let mut finite = true;
-        for (b, block) in v.chunks_mut(BLOCK).enumerate() {
-            if block.iter().fold(false, |any, &x| any | !(x < v_th)) {
-                for (i, x) in block.iter_mut().enumerate() {
-                    if !(*x < v_th) {
-                        if x.is_finite() {
-                            let j = b * BLOCK + i;
-                            *x = v_reset;
-                            let free = step + 1 + k.refractory_steps as u64;
-                            self.free_from[j] = free;
-                            if k.refractory_steps > 0 {
-                                self.clamped.push_back((j as u32, free));
-                            }
-                            spikes.push(j as u32);
-                        } else {
-                            finite = false;
+        for &b in self.candidate_blocks.iter() {
+            let first = b as usize * THRESHOLD_BLOCK;
+            for j in first..(first + THRESHOLD_BLOCK).min(len) {
+                let x = &mut self.v[j];
+                if !(*x < v_th) {
+                    if x.is_finite() {
+                        *x = v_reset;
+                        let free = step + 1 + k.refractory_steps as u64;
+                        self.free_from[j] = free;
+                        if k.refractory_steps > 0 {
+                            self.clamped.push_back((j as u32, free));
                         }
+                        spikes.push(j as u32);
+                    } else {
+                        finite = false;
                     }
                 }
             }
@@ -498,6 +502,44 @@ impl<R: Real> LifState<R> {
             }
         }
         None
+    }
+}
+
+/// Neurons per block of the fused threshold test: long enough for the
+/// vectorised loop to amortise its set-up, short enough that rescanning a
+/// block per crossing costs little.
+const THRESHOLD_BLOCK: usize = 128;
+
+/// Sets `v[j] = next(v[j], ge[j], gi[j])` for every neuron and lists in `candidates`
+/// the blocks where some new v is not below `v_th` (a crossing or NaN).
+/// Testing while v is still in registers spares the threshold scan a second
+/// pass over v; blocks are few enough per crossing that rescanning them is
+/// cheap.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+#[inline(always)]
+fn update_flagging_crossings<R: Real>(
+    v: &mut [R],
+    ge: &[R],
+    gi: &[R],
+    v_th: R,
+    candidates: &mut Vec<u32>,
+    next: impl Fn(R, R, R) -> R,
+) {
+    candidates.clear();
+    let blocks = v
+        .chunks_mut(THRESHOLD_BLOCK)
+        .zip(ge.chunks(THRESHOLD_BLOCK))
+        .zip(gi.chunks(THRESHOLD_BLOCK));
+    for (b, ((vb, geb), gib)) in blocks.enumerate() {
+        let mut any = false;
+        for ((x, &gej), &gij) in vb.iter_mut().zip(geb).zip(gib) {
+            let updated = next(*x, gej, gij);
+            *x = updated;
+            any |= !(updated < v_th);
+        }
+        if any {
+            candidates.push(b as u32);
+        }
     }
 }
 
