@@ -487,6 +487,9 @@ pub struct Conv2d {
     pub path: ConvPath,
     /// The path the last forward pass took (the backward pass follows it).
     events: bool,
+    /// On the event-driven path: each sample's nonzero inputs, found once
+    /// by the forward pass and walked again by the backward pass.
+    sparse_input: SparseRows,
     partial_grads: Vec<f32>,
 }
 
@@ -511,6 +514,7 @@ impl Conv2d {
             feedback: None,
             path: ConvPath::Auto,
             events: false,
+            sparse_input: SparseRows::default(),
             partial_grads: Vec::new(),
         }
     }
@@ -606,60 +610,57 @@ impl Conv2d {
     /// scattered add of `channels` weights per nonzero input and kernel
     /// position, against the dense product's `pixels x patch x channels`
     /// multiply-adds; a scattered add costs about four of the product's.
-    /// Decided once per batch (forward and backward follow the same path).
-    fn choose_path(&self, input: &[f32]) -> bool {
-        match self.path {
-            ConvPath::Dense => false,
-            ConvPath::EventDriven => true,
-            ConvPath::Auto => {
-                let n = input.len() / self.input.len();
-                4 * nonzeros(input) * self.kernel * self.kernel < n * self.pixels() * self.patch()
-            }
+    /// Decided once per batch (forward and backward follow the same path);
+    /// on the event-driven path, lists each sample's nonzero inputs into
+    /// `sparse_input`.
+    fn choose_path(&mut self, input: &[f32]) -> bool {
+        if self.path == ConvPath::Dense {
+            return false;
         }
+        let nonzeros = self.sparse_input.count(input, self.input.len());
+        let n = input.len() / self.input.len();
+        let events = match self.path {
+            ConvPath::Auto => 4 * nonzeros * self.kernel * self.kernel < n * self.pixels() * self.patch(),
+            _ => true,
+        };
+        if events {
+            self.sparse_input.fill(input, self.input.len());
+        }
+        events
     }
 
     /// One sample's outputs event by event, pixel-major into `sums`
     /// [pixels, channels]: the bias, plus each nonzero input's weights
     /// (`weight_by_patch`, [patch, channels]) at every pixel it reaches.
-    fn event_sums(&self, sample: &[f32], weight_by_patch: &[f32], sums: &mut [f32]) {
+    fn event_sums(&self, events: &[(u32, f32)], weight_by_patch: &[f32], sums: &mut [f32]) {
         let channels = self.output.channels;
         for row in sums.chunks_exact_mut(channels) {
             row.copy_from_slice(&self.bias.value);
         }
-        self.for_each_event(sample, |x, patch_row, pixel| {
+        self.for_each_event(events, |x, patch_row, pixel| {
             let weights = &weight_by_patch[patch_row * channels..][..channels];
             axpy(x, weights, &mut sums[pixel * channels..][..channels]);
         });
     }
 
     /// Calls `visit(x, patch_row, pixel)` for every nonzero input x of one
-    /// sample and every output pixel whose patch holds it (at `patch_row`).
-    fn for_each_event(&self, sample: &[f32], mut visit: impl FnMut(f32, usize, usize)) {
+    /// sample (`events`: (index in the sample, x)) and every output pixel
+    /// whose patch holds it (at `patch_row`).
+    fn for_each_event(&self, events: &[(u32, f32)], mut visit: impl FnMut(f32, usize, usize)) {
         let (k, pad) = (self.kernel as isize, self.padding as isize);
-        let (h, w) = (self.input.height, self.input.width);
+        let (plane, w) = ((self.input.height * self.input.width) as u32, self.input.width as u32);
         let (ho, wo) = (self.output.height as isize, self.output.width as isize);
-        const SKIP: usize = 16;
-        for (c, plane) in sample.chunks_exact(h * w).enumerate() {
-            for (chunk, values) in plane.chunks(SKIP).enumerate() {
-                // Spikes are sparse: skip runs of zeros a vector at a time.
-                if values.iter().all(|&x| x == 0.0) {
-                    continue;
-                }
-                for (j, &x) in values.iter().enumerate() {
-                    if x == 0.0 {
-                        continue;
-                    }
-                    let (iy, ix) = ((chunk * SKIP + j) / w, (chunk * SKIP + j) % w);
-                    // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
-                    let (sy, sx) = (iy as isize + pad, ix as isize + pad);
-                    for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
-                        let oy = sy - ky;
-                        for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
-                            let ox = sx - kx;
-                            let patch_row = ((c as isize * k + ky) * k + kx) as usize;
-                            visit(x, patch_row, (oy * wo + ox) as usize);
-                        }
-                    }
+        for &(index, x) in events {
+            let (c, at) = (index / plane, index % plane);
+            let (iy, ix) = (at / w, at % w);
+            // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
+            let (sy, sx) = (iy as isize + pad, ix as isize + pad);
+            for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
+                let oy = sy - ky;
+                for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
+                    let ox = sx - kx;
+                    let patch_row = ((c as isize * k + ky) * k + kx) as usize;
+                    visit(x, patch_row, (oy * wo + ox) as usize);
                 }
             }
         }
@@ -685,22 +686,22 @@ impl Conv2d {
         let weight_by_patch = transposed(&self.weight.value, channels, patch);
         pool.argmax.resize(pooled.len(), 0);
         let this = &*self;
-        input
-            .par_chunks(CONV_GROUP * this.input.len())
-            .zip(pooled.par_chunks_mut(CONV_GROUP * pooled_len))
+        pooled
+            .par_chunks_mut(CONV_GROUP * pooled_len)
             .zip(pool.argmax.par_chunks_mut(CONV_GROUP * pooled_len))
+            .enumerate()
             .for_each_init(
                 || (Vec::new(), Vec::new(), Vec::new()),
-                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), ((samples, out), argmax)| {
+                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), (group, (out, argmax))| {
                     sums.resize(pixels * channels, 0.0);
                     maxima.resize(pooled_pixels * channels, 0.0);
                     positions.resize(pooled_pixels * channels, 0);
-                    let samples = samples.chunks_exact(this.input.len());
                     let outs = out
                         .chunks_exact_mut(pooled_len)
                         .zip(argmax.chunks_exact_mut(pooled_len));
-                    for (sample, (out, argmax)) in samples.zip(outs) {
-                        this.event_sums(sample, &weight_by_patch, sums);
+                    for (s, (out, argmax)) in outs.enumerate() {
+                        let events = this.sparse_input.row(group * CONV_GROUP + s);
+                        this.event_sums(events, &weight_by_patch, sums);
                         for q in 0..pooled_pixels {
                             let (py, px) = (q / pooled_width, q % pooled_width);
                             let best = &mut maxima[q * channels..][..channels];
@@ -739,33 +740,33 @@ impl Conv2d {
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
         // [patch, channels]: a nonzero input adds one contiguous row per output pixel.
         let weight_by_patch = transposed(&self.weight.value, channels, patch);
+        let this = &*self;
         input
-            .par_chunks(CONV_GROUP * self.input.len())
-            .zip(output.par_chunks_mut(CONV_GROUP * self.output.len()))
+            .par_chunks(CONV_GROUP * this.input.len())
+            .zip(output.par_chunks_mut(CONV_GROUP * this.output.len()))
+            .enumerate()
             .for_each_init(
                 || (Vec::new(), Vec::new()),
-                |(cols, product), (samples, out)| {
-                    let n = samples.len() / self.input.len();
+                |(cols, product), (group, (samples, out))| {
+                    let n = samples.len() / this.input.len();
                     if events {
                         // Pixel-major sums [pixels, channels], one sample at a time.
                         product.resize(pixels * channels, 0.0);
-                        for (sample, out) in samples
-                            .chunks_exact(self.input.len())
-                            .zip(out.chunks_exact_mut(self.output.len()))
-                        {
-                            self.event_sums(sample, &weight_by_patch, product);
+                        for (s, out) in out.chunks_exact_mut(this.output.len()).enumerate() {
+                            let events = this.sparse_input.row(group * CONV_GROUP + s);
+                            this.event_sums(events, &weight_by_patch, product);
                             transpose_into(product, pixels, channels, out);
                         }
                         return;
                     }
                     cols.resize(patch * n * pixels, 0.0);
                     product.resize(channels * n * pixels, 0.0);
-                    self.im2col(samples, cols);
+                    this.im2col(samples, cols);
                     gemm_here(
                         channels,
                         patch,
                         n * pixels,
-                        &self.weight.value,
+                        &this.weight.value,
                         Op::Normal,
                         cols,
                         Op::Normal,
@@ -776,7 +777,7 @@ impl Conv2d {
                         for c in 0..channels {
                             let src = &product[c * n * pixels + s * pixels..][..pixels];
                             let dst = &mut out[(s * channels + c) * pixels..][..pixels];
-                            let b = self.bias.value[c];
+                            let b = this.bias.value[c];
                             for (d, v) in dst.iter_mut().zip(src) {
                                 *d = v + b;
                             }
@@ -824,6 +825,10 @@ impl Conv2d {
         partial.resize(groups * stride, 0.0);
         let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
         let events = self.events;
+        assert!(
+            !events || self.sparse_input.rows() * self.input.len() == input.len(),
+            "the backward pass gets the forward pass's input"
+        );
         // Behind max pooling at most one value per window is nonzero.
         let sparse_grad = grad_input.is_some() && (pool.is_some() || self.sparse_gradient(grad_output));
         let rows_by_channel = if sparse_grad {
@@ -869,11 +874,7 @@ impl Conv2d {
                     cols.resize(patch * channels, 0.0);
                     cols.fill(0.0);
                 }
-                for (s, (sample, grad)) in samples
-                    .chunks_exact(this.input.len())
-                    .zip(grad.chunks_exact(grad_len))
-                    .enumerate()
-                {
+                for (s, grad) in grad.chunks_exact(grad_len).enumerate() {
                     match pool {
                         None => transpose_into(grad, channels, pixels, by_pixel),
                         Some(pool) => {
@@ -888,7 +889,8 @@ impl Conv2d {
                     }
                     if events {
                         // dW[:, patch_row] += x * grad[:, pixel] for every event.
-                        this.for_each_event(sample, |x, patch_row, pixel| {
+                        let events = this.sparse_input.row(first_sample + s);
+                        this.for_each_event(events, |x, patch_row, pixel| {
                             let grads = &by_pixel[pixel * channels..][..channels];
                             axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
                         });
