@@ -223,10 +223,11 @@ impl Dense {
     }
 
     /// Whether this batch takes the event-driven path: per nonzero input
-    /// one row of `units` weights added (at about half the speed of the
-    /// product's multiply-adds: the rows come from cache, not registers),
-    /// plus a scan of every input to find them, against the product's
-    /// `inputs x units` multiply-adds per row. Decided once per batch
+    /// one row of `units` weights added, each add costing about four of the
+    /// product's multiply-adds (the rows come from cache, not registers),
+    /// plus some 24 per input to find the nonzeros (two passes over the
+    /// input), against the product's `inputs x units` per row (measured:
+    /// 3136 -> 128 breaks even near 20 % nonzero). Decided once per batch
     /// (forward and backward follow the same path); counts the nonzeros
     /// into `sparse_input` unless the path is fixed to dense.
     fn choose_path(&mut self, input: &[f32]) -> bool {
@@ -235,7 +236,7 @@ impl Dense {
         }
         let nonzeros = self.sparse_input.count(input, self.inputs);
         match self.path {
-            DensePath::Auto => 2 * nonzeros * self.units + 2 * input.len() < input.len() * self.units,
+            DensePath::Auto => 4 * nonzeros * self.units + 24 * input.len() < input.len() * self.units,
             _ => true,
         }
     }
