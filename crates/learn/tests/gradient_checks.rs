@@ -779,3 +779,98 @@ fn convolution_fused_with_max_pooling_equals_the_two_layers() {
         }
     }
 }
+
+#[test]
+fn event_driven_dense_layer_equals_the_dense_product() {
+    // Sparse inputs, spikes (0/1) or other values, in shapes whose units are
+    // not a whole number of vectors and whose weights and output gradients
+    // span several of the cache blocks the sums go through: the event-driven
+    // path (a row of weights added per nonzero input, the weight gradient
+    // gathered input by input), alone or as `Auto` chooses it, must give the
+    // outputs and gradients of the matrix products, bit for bit whatever the
+    // threads; and must see weights changed between batches.
+    use cognitron_learn::gradient::layers::DensePath;
+    // (inputs, units, rows)
+    for (inputs, units, rows) in [(300, 37, 23), (517, 131, 300), (260, 5, 40)] {
+        for binary in [true, false] {
+            let mut r = rng(51);
+            let mut dense = Dense::new(inputs, units, &mut r);
+            // The weight gradient accumulates onto what is there.
+            dense.weight.grad.iter_mut().for_each(|g| *g = r.gen_range(-1.0..1.0));
+            let sparse_values = |r: &mut Xoshiro256PlusPlus, density: f64, len: usize| -> Vec<f32> {
+                (0..len)
+                    .map(|_| match (r.gen_bool(density), binary) {
+                        (false, _) => 0.0,
+                        (true, true) => 1.0,
+                        (true, false) => r.gen_range(-2.0..2.0),
+                    })
+                    .collect()
+            };
+            let inputs_of_batches = [
+                sparse_values(&mut r, 0.06, rows * inputs),
+                sparse_values(&mut r, 0.15, rows * inputs),
+            ];
+            let grad_output: Vec<f32> = (0..rows * units).map(|_| r.gen_range(-1.0..1.0)).collect();
+            // Two batches with a change of weights between them, as an
+            // optimiser step makes.
+            let run = |path: DensePath, threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let mut layer = dense.clone();
+                    layer.path = path;
+                    let mut results = Vec::new();
+                    for input in &inputs_of_batches {
+                        let mut output = vec![0.0; rows * units];
+                        layer.forward(input, &mut output);
+                        let mut grad_input = vec![0.0; input.len()];
+                        layer.backward(input, &grad_output, Some(&mut grad_input));
+                        results.push((output, grad_input, layer.weight.grad.clone(), layer.bias.grad.clone()));
+                        layer.weight.value.iter_mut().for_each(|w| *w *= -1.5);
+                    }
+                    results
+                })
+            };
+            let reference = run(DensePath::Dense, 1);
+            let events = run(DensePath::EventDriven, 1);
+            assert_eq!(events, run(DensePath::EventDriven, 3), "events depend on the threads");
+            let auto = run(DensePath::Auto, 2);
+            if units > 100 {
+                // Sparse and wide enough for `Auto` to take the event-driven path.
+                assert_eq!(events, auto, "Auto on sparse batches");
+            }
+            for (path, results) in [("EventDriven", &events), ("Auto", &auto)] {
+                for (batch, (want, got)) in reference.iter().zip(results).enumerate() {
+                    let close = |name: &str, a: &[f32], b: &[f32]| {
+                        assert_eq!(a.len(), b.len());
+                        assert!(a.iter().any(|&x| x != 0.0));
+                        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                            assert!(
+                                (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                                "{path}, {inputs}->{units} x {rows} rows, binary {binary}, batch {batch}: \
+                                 {name}[{i}]: {x} vs {y}"
+                            );
+                        }
+                    };
+                    close("output", &want.0, &got.0);
+                    close("grad_input", &want.1, &got.1);
+                    close("grad_weight", &want.2, &got.2);
+                    close("grad_bias", &want.3, &got.3);
+                }
+            }
+        }
+    }
+    // A dense batch: `Auto` keeps to the products.
+    let mut r = rng(52);
+    let dense = Dense::new(200, 64, &mut r);
+    let input: Vec<f32> = (0..30 * 200).map(|_| r.gen_range(-1.0..1.0)).collect();
+    let grad_output: Vec<f32> = (0..30 * 64).map(|_| r.gen_range(-1.0..1.0)).collect();
+    let run = |path: DensePath| {
+        let mut layer = dense.clone();
+        layer.path = path;
+        let mut output = vec![0.0; 30 * 64];
+        layer.forward(&input, &mut output);
+        layer.backward(&input, &grad_output, None);
+        (output, layer.weight.grad)
+    };
+    assert_eq!(run(DensePath::Auto), run(DensePath::Dense));
+}

@@ -135,6 +135,69 @@ pub struct Dense {
     /// Feedback alignment: the fixed matrix that replaces `weight` in the
     /// backward pass.
     pub feedback: Option<Vec<f32>>,
+    pub path: DensePath,
+    /// Whether the last forward pass took the event-driven path (the
+    /// backward pass follows it, with the nonzero inputs it found).
+    events: bool,
+    sparse_input: SparseRows,
+    /// [inputs, units]: `weight` transposed, so that an input's weights are
+    /// one contiguous row. Rebuilt by every event-driven forward pass, as
+    /// the optimiser changes `weight` between batches.
+    weight_by_input: Vec<f32>,
+    /// Working buffers of the event-driven weight gradient: the nonzero
+    /// inputs column by column, dW transposed, and dW.
+    input_by_column: SparseRows,
+    grad_by_input: Vec<f32>,
+    grad_by_unit: Vec<f32>,
+}
+
+/// How a dense layer computes its output and weight gradient: by matrix
+/// products, or event by event (each nonzero input adds its column of
+/// weights to the output), which pays for sparse inputs such as spikes.
+/// The input gradient is a dense product either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DensePath {
+    /// Event-driven for each batch sparse enough to pay.
+    #[default]
+    Auto,
+    Dense,
+    EventDriven,
+}
+
+/// Rows one task of a sparse matrix's scan compacts.
+const SCAN_ROWS_PER_TASK: usize = 16;
+
+/// Rows of a result one event-driven task sums: a few tasks per thread,
+/// each large enough to use a block of weights many times while it is in
+/// cache. (Each row is summed by one task in a fixed order, so the split
+/// does not change the results.)
+fn rows_per_task(rows: usize) -> usize {
+    rows.div_ceil(4 * rayon::current_num_threads()).clamp(16, 256)
+}
+
+/// Floats of the sources `gather_blocked` keeps in cache at a time (128 KiB,
+/// well inside a core's L2).
+const GATHER_BLOCK_FLOATS: usize = 1 << 15;
+
+/// For each row t of `targets` [n, width]: targets[t] += sum over (o, g) in
+/// `sparse.row(first + t)` of g times row o of `sources` [_, width].
+/// The sources go a block of rows at a time (its size fixed by the width
+/// alone), every target taking its terms from the block while it is in
+/// cache; each block's sum is added in order, so a target's sum does not
+/// depend on how the targets are split into tasks.
+fn gather_blocked(sparse: &SparseRows, first: usize, sources: &[f32], width: usize, targets: &mut [f32]) {
+    let block = (GATHER_BLOCK_FLOATS / width).max(16);
+    let mut remaining: Vec<&[(u32, f32)]> = (0..targets.len() / width).map(|t| sparse.row(first + t)).collect();
+    let source_rows = sources.len() / width;
+    for end in (block..source_rows + block).step_by(block) {
+        for (target, entries) in targets.chunks_exact_mut(width).zip(remaining.iter_mut()) {
+            let here = entries.iter().take_while(|&&(o, _)| (o as usize) < end).count();
+            if here > 0 {
+                gather_rows(&entries[..here], sources, width, target);
+                *entries = &entries[here..];
+            }
+        }
+    }
 }
 
 impl Dense {
@@ -145,6 +208,13 @@ impl Dense {
             weight: Param::uniform(units * inputs, inputs, rng),
             bias: Param::uniform(units, inputs, rng),
             feedback: None,
+            path: DensePath::Auto,
+            events: false,
+            sparse_input: SparseRows::default(),
+            weight_by_input: Vec::new(),
+            input_by_column: SparseRows::default(),
+            grad_by_input: Vec::new(),
+            grad_by_unit: Vec::new(),
         }
     }
 
@@ -152,7 +222,31 @@ impl Dense {
         self.feedback = Some(feedback(self.units * self.inputs, self.inputs, rng));
     }
 
-    pub fn forward(&self, input: &[f32], output: &mut [f32]) {
+    /// Whether this batch takes the event-driven path: per nonzero input
+    /// one row of `units` weights added, each add costing about four of the
+    /// product's multiply-adds (the rows come from cache, not registers),
+    /// plus some 24 per input to find the nonzeros (two passes over the
+    /// input), against the product's `inputs x units` per row (measured:
+    /// 3136 -> 128 breaks even near 20 % nonzero). Decided once per batch
+    /// (forward and backward follow the same path); counts the nonzeros
+    /// into `sparse_input` unless the path is fixed to dense.
+    fn choose_path(&mut self, input: &[f32]) -> bool {
+        if self.path == DensePath::Dense {
+            return false;
+        }
+        let nonzeros = self.sparse_input.count(input, self.inputs);
+        match self.path {
+            DensePath::Auto => 4 * nonzeros * self.units + 24 * input.len() < input.len() * self.units,
+            _ => true,
+        }
+    }
+
+    pub fn forward(&mut self, input: &[f32], output: &mut [f32]) {
+        self.events = self.choose_path(input);
+        if self.events {
+            self.forward_events(input, output);
+            return;
+        }
         let rows = input.len() / self.inputs;
         gemm(
             rows,
@@ -170,21 +264,45 @@ impl Dense {
             .for_each(|rows| rows.chunks_mut(self.units).for_each(|row| add(row, &self.bias.value)));
     }
 
+    /// Each output row: the bias plus, for every nonzero input, its value
+    /// times its row of `weight_by_input`.
+    fn forward_events(&mut self, input: &[f32], output: &mut [f32]) {
+        let (inputs, units) = (self.inputs, self.units);
+        self.weight_by_input.resize(inputs * units, 0.0);
+        transpose_into(&self.weight.value, units, inputs, &mut self.weight_by_input);
+        self.sparse_input.fill(input, inputs);
+        let (sparse, weights, bias) = (&self.sparse_input, &self.weight_by_input, &self.bias.value);
+        let rows_per_task = rows_per_task(output.len() / units);
+        output
+            .par_chunks_mut(rows_per_task * units)
+            .enumerate()
+            .for_each(|(task, rows)| {
+                for row in rows.chunks_exact_mut(units) {
+                    row.copy_from_slice(bias);
+                }
+                gather_blocked(sparse, task * rows_per_task, weights, units, rows);
+            });
+    }
+
     /// Accumulates the gradients of weight and bias; writes the gradient of
     /// the input if asked (through `feedback` under feedback alignment).
     pub fn backward(&mut self, input: &[f32], grad_output: &[f32], grad_input: Option<&mut [f32]>) {
         let rows = input.len() / self.inputs;
-        gemm(
-            self.units,
-            rows,
-            self.inputs,
-            grad_output,
-            Op::Transposed,
-            input,
-            Op::Normal,
-            1.0,
-            &mut self.weight.grad,
-        );
+        if self.events {
+            self.weight_grad_events(input, grad_output);
+        } else {
+            gemm(
+                self.units,
+                rows,
+                self.inputs,
+                grad_output,
+                Op::Transposed,
+                input,
+                Op::Normal,
+                1.0,
+                &mut self.weight.grad,
+            );
+        }
         column_sums(grad_output, self.units, &mut self.bias.grad);
         if let Some(grad_input) = grad_input {
             let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
@@ -199,6 +317,138 @@ impl Dense {
                 0.0,
                 grad_input,
             );
+        }
+    }
+
+    /// dW[u, i] += sum over rows r of grad_output[r, u] input[r, i], from the
+    /// nonzero inputs the forward pass found: row i of dW's transpose sums
+    /// the output gradients of the rows where input i is nonzero. Each task
+    /// owns a block of inputs and walks the rows in order, so the sums do not
+    /// depend on the threads.
+    fn weight_grad_events(&mut self, input: &[f32], grad_output: &[f32]) {
+        let (inputs, units) = (self.inputs, self.units);
+        assert_eq!(
+            self.sparse_input.rows() * inputs,
+            input.len(),
+            "the backward pass gets the forward pass's input"
+        );
+        self.sparse_input.transpose_into(inputs, &mut self.input_by_column);
+        self.grad_by_input.resize(inputs * units, 0.0);
+        let by_column = &self.input_by_column;
+        let columns_per_task = rows_per_task(inputs);
+        self.grad_by_input
+            .par_chunks_mut(columns_per_task * units)
+            .enumerate()
+            .for_each(|(task, rows)| {
+                rows.fill(0.0);
+                gather_blocked(by_column, task * columns_per_task, grad_output, units, rows);
+            });
+        self.grad_by_unit.resize(inputs * units, 0.0);
+        transpose_into(&self.grad_by_input, inputs, units, &mut self.grad_by_unit);
+        self.weight
+            .grad
+            .par_chunks_mut(ELEMENTS_PER_TASK)
+            .zip(self.grad_by_unit.par_chunks(ELEMENTS_PER_TASK))
+            .for_each(|(grad, part)| add(grad, part));
+    }
+}
+
+/// The nonzero entries of a row-major matrix, row by row (compressed
+/// sparse rows).
+#[derive(Debug, Clone, Default)]
+struct SparseRows {
+    /// Row r's entries are `entries[starts[r]..starts[r + 1]]`.
+    starts: Vec<usize>,
+    /// (column, value), in column order within a row.
+    entries: Vec<(u32, f32)>,
+}
+
+impl SparseRows {
+    fn rows(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    fn row(&self, r: usize) -> &[(u32, f32)] {
+        &self.entries[self.starts[r]..self.starts[r + 1]]
+    }
+
+    /// Sets `starts` from the nonzeros of each row of `matrix`; returns
+    /// their total. `fill` then gathers them.
+    fn count(&mut self, matrix: &[f32], columns: usize) -> usize {
+        let rows = matrix.len() / columns;
+        self.starts.resize(rows + 1, 0);
+        self.starts[0] = 0;
+        self.starts[1..]
+            .par_iter_mut()
+            .zip(matrix.par_chunks_exact(columns))
+            .with_min_len(SCAN_ROWS_PER_TASK)
+            .for_each(|(count, row)| *count = count_nonzero(row));
+        for r in 0..rows {
+            self.starts[r + 1] += self.starts[r];
+        }
+        self.starts[rows]
+    }
+
+    /// The entries of `matrix`, whose nonzeros `count` has counted.
+    fn fill(&mut self, matrix: &[f32], columns: usize) {
+        let rows = self.rows();
+        assert_eq!(rows * columns, matrix.len(), "counted on another matrix");
+        self.entries.resize(self.starts[rows], (0, 0.0));
+        // Each task's rows and their entries.
+        let mut tasks = Vec::with_capacity(rows.div_ceil(SCAN_ROWS_PER_TASK));
+        let mut rest = &mut self.entries[..];
+        for (task, values) in matrix.chunks(SCAN_ROWS_PER_TASK * columns).enumerate() {
+            let first = task * SCAN_ROWS_PER_TASK;
+            let last = first + values.len() / columns;
+            let (entries, after) = rest.split_at_mut(self.starts[last] - self.starts[first]);
+            tasks.push((values, entries));
+            rest = after;
+        }
+        tasks.into_par_iter().for_each(|(values, entries)| {
+            let mut next = 0;
+            for row in values.chunks_exact(columns) {
+                // 64 values at a time: a bit mask of the nonzero ones, then
+                // one step per set bit (few, for spikes).
+                let chunks = row.chunks_exact(64);
+                let tail = row.len() - chunks.remainder().len();
+                for (chunk_index, chunk) in chunks.enumerate() {
+                    let mut mask = nonzero_mask(chunk.try_into().expect("64 values"));
+                    while mask != 0 {
+                        let j = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        entries[next] = ((chunk_index * 64 + j) as u32, chunk[j]);
+                        next += 1;
+                    }
+                }
+                for (column, &x) in row.iter().enumerate().skip(tail) {
+                    if x != 0.0 {
+                        entries[next] = (column as u32, x);
+                        next += 1;
+                    }
+                }
+            }
+        });
+    }
+
+    /// The same entries column by column (the transpose's rows, with the
+    /// row as the index), in row order within a column.
+    fn transpose_into(&self, columns: usize, out: &mut SparseRows) {
+        out.starts.clear();
+        out.starts.resize(columns + 1, 0);
+        for &(column, _) in &self.entries {
+            out.starts[column as usize + 1] += 1;
+        }
+        for c in 0..columns {
+            out.starts[c + 1] += out.starts[c];
+        }
+        out.entries.resize(self.entries.len(), (0, 0.0));
+        let mut next = out.starts[..columns].to_vec();
+        for r in 0..self.rows() {
+            for &(column, x) in self.row(r) {
+                let at = &mut next[column as usize];
+                out.entries[*at] = (r as u32, x);
+                *at += 1;
+            }
         }
     }
 }
@@ -238,6 +488,9 @@ pub struct Conv2d {
     pub path: ConvPath,
     /// The path the last forward pass took (the backward pass follows it).
     events: bool,
+    /// On the event-driven path: each sample's nonzero inputs, found once
+    /// by the forward pass and walked again by the backward pass.
+    sparse_input: SparseRows,
     partial_grads: Vec<f32>,
 }
 
@@ -262,6 +515,7 @@ impl Conv2d {
             feedback: None,
             path: ConvPath::Auto,
             events: false,
+            sparse_input: SparseRows::default(),
             partial_grads: Vec::new(),
         }
     }
@@ -357,60 +611,57 @@ impl Conv2d {
     /// scattered add of `channels` weights per nonzero input and kernel
     /// position, against the dense product's `pixels x patch x channels`
     /// multiply-adds; a scattered add costs about four of the product's.
-    /// Decided once per batch (forward and backward follow the same path).
-    fn choose_path(&self, input: &[f32]) -> bool {
-        match self.path {
-            ConvPath::Dense => false,
-            ConvPath::EventDriven => true,
-            ConvPath::Auto => {
-                let n = input.len() / self.input.len();
-                4 * nonzeros(input) * self.kernel * self.kernel < n * self.pixels() * self.patch()
-            }
+    /// Decided once per batch (forward and backward follow the same path);
+    /// on the event-driven path, lists each sample's nonzero inputs into
+    /// `sparse_input`.
+    fn choose_path(&mut self, input: &[f32]) -> bool {
+        if self.path == ConvPath::Dense {
+            return false;
         }
+        let nonzeros = self.sparse_input.count(input, self.input.len());
+        let n = input.len() / self.input.len();
+        let events = match self.path {
+            ConvPath::Auto => 4 * nonzeros * self.kernel * self.kernel < n * self.pixels() * self.patch(),
+            _ => true,
+        };
+        if events {
+            self.sparse_input.fill(input, self.input.len());
+        }
+        events
     }
 
     /// One sample's outputs event by event, pixel-major into `sums`
     /// [pixels, channels]: the bias, plus each nonzero input's weights
     /// (`weight_by_patch`, [patch, channels]) at every pixel it reaches.
-    fn event_sums(&self, sample: &[f32], weight_by_patch: &[f32], sums: &mut [f32]) {
+    fn event_sums(&self, events: &[(u32, f32)], weight_by_patch: &[f32], sums: &mut [f32]) {
         let channels = self.output.channels;
         for row in sums.chunks_exact_mut(channels) {
             row.copy_from_slice(&self.bias.value);
         }
-        self.for_each_event(sample, |x, patch_row, pixel| {
+        self.for_each_event(events, |x, patch_row, pixel| {
             let weights = &weight_by_patch[patch_row * channels..][..channels];
             axpy(x, weights, &mut sums[pixel * channels..][..channels]);
         });
     }
 
     /// Calls `visit(x, patch_row, pixel)` for every nonzero input x of one
-    /// sample and every output pixel whose patch holds it (at `patch_row`).
-    fn for_each_event(&self, sample: &[f32], mut visit: impl FnMut(f32, usize, usize)) {
+    /// sample (`events`: (index in the sample, x)) and every output pixel
+    /// whose patch holds it (at `patch_row`).
+    fn for_each_event(&self, events: &[(u32, f32)], mut visit: impl FnMut(f32, usize, usize)) {
         let (k, pad) = (self.kernel as isize, self.padding as isize);
-        let (h, w) = (self.input.height, self.input.width);
+        let (plane, w) = ((self.input.height * self.input.width) as u32, self.input.width as u32);
         let (ho, wo) = (self.output.height as isize, self.output.width as isize);
-        const SKIP: usize = 16;
-        for (c, plane) in sample.chunks_exact(h * w).enumerate() {
-            for (chunk, values) in plane.chunks(SKIP).enumerate() {
-                // Spikes are sparse: skip runs of zeros a vector at a time.
-                if values.iter().all(|&x| x == 0.0) {
-                    continue;
-                }
-                for (j, &x) in values.iter().enumerate() {
-                    if x == 0.0 {
-                        continue;
-                    }
-                    let (iy, ix) = ((chunk * SKIP + j) / w, (chunk * SKIP + j) % w);
-                    // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
-                    let (sy, sx) = (iy as isize + pad, ix as isize + pad);
-                    for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
-                        let oy = sy - ky;
-                        for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
-                            let ox = sx - kx;
-                            let patch_row = ((c as isize * k + ky) * k + kx) as usize;
-                            visit(x, patch_row, (oy * wo + ox) as usize);
-                        }
-                    }
+        for &(index, x) in events {
+            let (c, at) = (index / plane, index % plane);
+            let (iy, ix) = (at / w, at % w);
+            // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
+            let (sy, sx) = (iy as isize + pad, ix as isize + pad);
+            for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
+                let oy = sy - ky;
+                for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
+                    let ox = sx - kx;
+                    let patch_row = ((c as isize * k + ky) * k + kx) as usize;
+                    visit(x, patch_row, (oy * wo + ox) as usize);
                 }
             }
         }
@@ -436,22 +687,22 @@ impl Conv2d {
         let weight_by_patch = transposed(&self.weight.value, channels, patch);
         pool.argmax.resize(pooled.len(), 0);
         let this = &*self;
-        input
-            .par_chunks(CONV_GROUP * this.input.len())
-            .zip(pooled.par_chunks_mut(CONV_GROUP * pooled_len))
+        pooled
+            .par_chunks_mut(CONV_GROUP * pooled_len)
             .zip(pool.argmax.par_chunks_mut(CONV_GROUP * pooled_len))
+            .enumerate()
             .for_each_init(
                 || (Vec::new(), Vec::new(), Vec::new()),
-                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), ((samples, out), argmax)| {
+                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), (group, (out, argmax))| {
                     sums.resize(pixels * channels, 0.0);
                     maxima.resize(pooled_pixels * channels, 0.0);
                     positions.resize(pooled_pixels * channels, 0);
-                    let samples = samples.chunks_exact(this.input.len());
                     let outs = out
                         .chunks_exact_mut(pooled_len)
                         .zip(argmax.chunks_exact_mut(pooled_len));
-                    for (sample, (out, argmax)) in samples.zip(outs) {
-                        this.event_sums(sample, &weight_by_patch, sums);
+                    for (s, (out, argmax)) in outs.enumerate() {
+                        let events = this.sparse_input.row(group * CONV_GROUP + s);
+                        this.event_sums(events, &weight_by_patch, sums);
                         for q in 0..pooled_pixels {
                             let (py, px) = (q / pooled_width, q % pooled_width);
                             let best = &mut maxima[q * channels..][..channels];
@@ -490,33 +741,33 @@ impl Conv2d {
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
         // [patch, channels]: a nonzero input adds one contiguous row per output pixel.
         let weight_by_patch = transposed(&self.weight.value, channels, patch);
+        let this = &*self;
         input
-            .par_chunks(CONV_GROUP * self.input.len())
-            .zip(output.par_chunks_mut(CONV_GROUP * self.output.len()))
+            .par_chunks(CONV_GROUP * this.input.len())
+            .zip(output.par_chunks_mut(CONV_GROUP * this.output.len()))
+            .enumerate()
             .for_each_init(
                 || (Vec::new(), Vec::new()),
-                |(cols, product), (samples, out)| {
-                    let n = samples.len() / self.input.len();
+                |(cols, product), (group, (samples, out))| {
+                    let n = samples.len() / this.input.len();
                     if events {
                         // Pixel-major sums [pixels, channels], one sample at a time.
                         product.resize(pixels * channels, 0.0);
-                        for (sample, out) in samples
-                            .chunks_exact(self.input.len())
-                            .zip(out.chunks_exact_mut(self.output.len()))
-                        {
-                            self.event_sums(sample, &weight_by_patch, product);
+                        for (s, out) in out.chunks_exact_mut(this.output.len()).enumerate() {
+                            let events = this.sparse_input.row(group * CONV_GROUP + s);
+                            this.event_sums(events, &weight_by_patch, product);
                             transpose_into(product, pixels, channels, out);
                         }
                         return;
                     }
                     cols.resize(patch * n * pixels, 0.0);
                     product.resize(channels * n * pixels, 0.0);
-                    self.im2col(samples, cols);
+                    this.im2col(samples, cols);
                     gemm_here(
                         channels,
                         patch,
                         n * pixels,
-                        &self.weight.value,
+                        &this.weight.value,
                         Op::Normal,
                         cols,
                         Op::Normal,
@@ -527,7 +778,7 @@ impl Conv2d {
                         for c in 0..channels {
                             let src = &product[c * n * pixels + s * pixels..][..pixels];
                             let dst = &mut out[(s * channels + c) * pixels..][..pixels];
-                            let b = self.bias.value[c];
+                            let b = this.bias.value[c];
                             for (d, v) in dst.iter_mut().zip(src) {
                                 *d = v + b;
                             }
@@ -575,6 +826,10 @@ impl Conv2d {
         partial.resize(groups * stride, 0.0);
         let matrix = self.feedback.as_deref().unwrap_or(&self.weight.value);
         let events = self.events;
+        assert!(
+            !events || self.sparse_input.rows() * self.input.len() == input.len(),
+            "the backward pass gets the forward pass's input"
+        );
         // Behind max pooling at most one value per window is nonzero.
         let sparse_grad = grad_input.is_some() && (pool.is_some() || self.sparse_gradient(grad_output));
         let rows_by_channel = if sparse_grad {
@@ -620,11 +875,7 @@ impl Conv2d {
                     cols.resize(patch * channels, 0.0);
                     cols.fill(0.0);
                 }
-                for (s, (sample, grad)) in samples
-                    .chunks_exact(this.input.len())
-                    .zip(grad.chunks_exact(grad_len))
-                    .enumerate()
-                {
+                for (s, grad) in grad.chunks_exact(grad_len).enumerate() {
                     match pool {
                         None => transpose_into(grad, channels, pixels, by_pixel),
                         Some(pool) => {
@@ -639,7 +890,8 @@ impl Conv2d {
                     }
                     if events {
                         // dW[:, patch_row] += x * grad[:, pixel] for every event.
-                        this.for_each_event(sample, |x, patch_row, pixel| {
+                        let events = this.sparse_input.row(first_sample + s);
+                        this.for_each_event(events, |x, patch_row, pixel| {
                             let grads = &by_pixel[pixel * channels..][..channels];
                             axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
                         });
@@ -845,12 +1097,75 @@ fn gather_block<const N: usize>(nonzero: &[(u32, f32)], rows: &[f32], stride: us
     }
 }
 
+/// target += sum over (o, g) in `nonzero` of g rows[o * stride..][..target.len()]:
+/// `gather_block` over whole vectors, then the ragged rest.
+fn gather_rows(nonzero: &[(u32, f32)], rows: &[f32], stride: usize, target: &mut [f32]) {
+    let width = target.len();
+    let mut at = 0;
+    while at + 4 * LANES <= width {
+        gather_block::<{ 4 * LANES }>(nonzero, rows, stride, at, &mut target[at..]);
+        at += 4 * LANES;
+    }
+    while at + LANES <= width {
+        gather_block::<LANES>(nonzero, rows, stride, at, &mut target[at..]);
+        at += LANES;
+    }
+    if at < width {
+        let rest = width - at;
+        let mut sums = [0.0f32; LANES];
+        for &(o, g) in nonzero {
+            let row = &rows[o as usize * stride + at..][..rest];
+            for (s, w) in sums.iter_mut().zip(row) {
+                *s = g.mul_add(*w, *s);
+            }
+        }
+        add(&mut target[at..], &sums[..rest]);
+    }
+}
+
+/// How many of `values` are not zero, counted in 32-bit lanes (vectorised).
+fn count_nonzero(values: &[f32]) -> usize {
+    let mut lanes = [0u32; 16];
+    let chunks = values.chunks_exact(16);
+    let rest = chunks.remainder().iter().filter(|&&x| x != 0.0).count();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += (x != 0.0) as u32;
+        }
+    }
+    lanes.iter().map(|&n| n as usize).sum::<usize>() + rest
+}
+
+/// Bit j set where `values[j]` is not zero (NaN included, as `!=` says).
+#[inline]
+fn nonzero_mask(values: &[f32; 64]) -> u64 {
+    #[cfg(target_feature = "avx")]
+    {
+        use std::arch::x86_64::*;
+        let mut mask = 0u64;
+        // SAFETY: eight unaligned loads of 8 floats, all within `values`.
+        unsafe {
+            let zero = _mm256_setzero_ps();
+            for k in 0..8 {
+                let v = _mm256_loadu_ps(values.as_ptr().add(8 * k));
+                let bits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero)) as u32 as u64;
+                mask |= bits << (8 * k);
+            }
+        }
+        mask
+    }
+    #[cfg(not(target_feature = "avx"))]
+    {
+        values
+            .iter()
+            .enumerate()
+            .fold(0u64, |mask, (j, &x)| mask | (((x != 0.0) as u64) << j))
+    }
+}
+
 /// How many of `values` are not zero (in parallel).
 fn nonzeros(values: &[f32]) -> usize {
-    values
-        .par_chunks(1 << 16)
-        .map(|chunk| chunk.iter().filter(|&&x| x != 0.0).count())
-        .sum()
+    values.par_chunks(1 << 16).map(count_nonzero).sum()
 }
 
 /// A thread's working buffers for the convolution's backward pass.
