@@ -21,6 +21,7 @@ use crate::model::{Network, NeuronSelection, Population, Precision, Receptor, Sy
 use crate::neuron::{LifChunk, LifKernel, LifState, NeuronChunk, Real};
 use crate::plasticity::PlasticityKernel;
 use crate::rng::{open_unit, stream, Purpose, Stream};
+use crate::team::Team;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -494,6 +495,10 @@ pub struct Simulation {
     build_s: f64,
     run_s: f64,
     parallel: bool,
+    /// The step threads, started by the first parallel step.
+    team: Option<Team>,
+    /// Chunk indices, largest chunk first: the order the team hands them out.
+    chunk_order: Vec<usize>,
 }
 
 /// Spikes and statistics of one population after a run.
@@ -807,6 +812,8 @@ impl Simulation {
         let rate_bin_steps = ((network.monitors.rate_bin_ms / dt).round() as u64).max(1);
         let bins = total_steps.div_ceil(rate_bin_steps) as usize;
         let total_neurons: usize = populations.iter().map(|p| p.n).sum();
+        let mut chunk_order: Vec<usize> = (0..chunks.len()).collect();
+        chunk_order.sort_by_key(|&c| std::cmp::Reverse(chunks[c].len));
         Simulation {
             dt_ms: dt,
             total_steps,
@@ -826,6 +833,8 @@ impl Simulation {
             build_s: started.elapsed().as_secs_f64(),
             run_s: 0.0,
             parallel: total_neurons >= PARALLEL_MIN_NEURONS && rayon::current_num_threads() > 1,
+            team: None,
+            chunk_order,
         }
     }
 
@@ -895,7 +904,8 @@ impl Simulation {
             learning: self.learning,
         };
         if self.parallel {
-            self.chunks.par_iter_mut().for_each(|c| c.step(&view));
+            let team = self.team.get_or_insert_with(|| Team::new(rayon::current_num_threads()));
+            team.for_each_mut(&mut self.chunks, &self.chunk_order, |c| c.step(&view));
         } else {
             self.chunks.iter_mut().for_each(|c| c.step(&view));
         }

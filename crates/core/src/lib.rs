@@ -14,6 +14,7 @@ pub mod neuron;
 pub mod plasticity;
 pub mod probe;
 pub mod rng;
+mod team;
 pub mod units;
 pub mod validate;
 
