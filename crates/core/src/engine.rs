@@ -100,7 +100,6 @@ impl SpikeStats {
 #[derive(Debug, Clone, Default)]
 struct DeliveryScratch {
     segments: Vec<std::ops::Range<usize>>,
-    targets: Vec<u16>,
 }
 
 /// Inputs of a `NeuronChunk` due in later steps (delays of two steps or
@@ -1578,11 +1577,12 @@ fn deliver<R: Real>(
     }
 }
 
-/// The common case (one weight, a one-step delay) in three passes, so that
-/// the cache misses of each pass overlap instead of forming one chain per
-/// spike (offset, then targets, then state): find the segments and prefetch
-/// their targets; read the targets and prefetch the state they change; add.
-/// Each neuron receives its inputs in the same order as in a single pass.
+/// The common case (one weight, a one-step delay) in two passes, so that
+/// the cache misses do not form one chain per spike (offset, then targets,
+/// then state): find the segments and prefetch their targets; then add each
+/// segment's inputs while prefetching the state that a segment a few places
+/// later will change. Each neuron receives its inputs in the same order as in
+/// a single pass.
 #[allow(clippy::too_many_arguments)]
 fn deliver_batched<R: Real>(
     state: &mut LifState<R>,
@@ -1595,6 +1595,9 @@ fn deliver_batched<R: Real>(
     view: &StepView,
     scratch: &mut DeliveryScratch,
 ) {
+    /// How many segments ahead the state is prefetched: enough to cover a
+    /// miss to L3 at a few targets per segment.
+    const AHEAD: usize = 4;
     scratch.segments.clear();
     for spikes in &view.previous[source.chunks.clone()] {
         for &pre in spikes {
@@ -1605,15 +1608,22 @@ fn deliver_batched<R: Real>(
             }
         }
     }
-    scratch.targets.clear();
-    for segment in &scratch.segments {
+    let segments = &scratch.segments;
+    let prefetch_state = |state: &LifState<R>, segment: &std::ops::Range<usize>| {
         for &t in &table.targets[segment.clone()] {
             state.prefetch_input(delta, exc, t as usize);
-            scratch.targets.push(t);
         }
+    };
+    for segment in segments.iter().take(AHEAD) {
+        prefetch_state(state, segment);
     }
-    for &t in &scratch.targets {
-        state.add_input(delta, exc, t as usize, weight, view.step);
+    for (i, segment) in segments.iter().enumerate() {
+        if let Some(later) = segments.get(i + AHEAD) {
+            prefetch_state(state, later);
+        }
+        for &t in &table.targets[segment.clone()] {
+            state.add_input(delta, exc, t as usize, weight, view.step);
+        }
     }
 }
 
