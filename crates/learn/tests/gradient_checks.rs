@@ -635,9 +635,18 @@ fn event_driven_convolution_equals_the_dense_product() {
     // alone or mixed with the dense ones as `Auto` chooses, must give the
     // outputs and gradients of im2col + matrix product.
     use cognitron_learn::gradient::layers::ConvPath;
-    // (in channels, kernel, padding): kernel rows of 9, 60 and 65 floats
-    // (one, four and five vectors of 16).
-    for (channels, kernel, padding) in [(3, 3, 0), (3, 3, 2), (12, 5, 1), (13, 5, 0)] {
+    // (in channels, kernel, padding, out channels): kernel rows of 9, 60, 65,
+    // 96 and 33 floats (one, four, five, six and three vectors of 16), and
+    // 5, 72 and 64 output channels (the sums go 96, 64, 32, 16 and 8 floats
+    // at a time, then one by one).
+    for (channels, kernel, padding, out_channels) in [
+        (3, 3, 0, 5),
+        (3, 3, 2, 5),
+        (12, 5, 1, 5),
+        (13, 5, 0, 5),
+        (32, 3, 1, 72),
+        (11, 3, 1, 64),
+    ] {
         for grad_density in [0.2, 0.9] {
             let image = Shape {
                 channels,
@@ -645,7 +654,7 @@ fn event_driven_convolution_equals_the_dense_product() {
                 width: 7,
             };
             let mut r = rng(31);
-            let conv = Conv2d::new(image, 5, kernel, padding, &mut r);
+            let conv = Conv2d::new(image, out_channels, kernel, padding, &mut r);
             let samples = 11;
             let input: Vec<f32> = (0..samples * image.len())
                 .map(|_| match r.gen_range(0..100) {
@@ -681,8 +690,8 @@ fn event_driven_convolution_equals_the_dense_product() {
                     for (i, (x, y)) in a.iter().zip(b).enumerate() {
                         assert!(
                             (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
-                            "{path:?}, {channels}x{kernel}x{kernel} padding {padding}, gradients {grad_density}: \
-                             {name}[{i}]: {x} vs {y}"
+                            "{path:?}, {channels}x{kernel}x{kernel} padding {padding} -> {out_channels}, \
+                             gradients {grad_density}: {name}[{i}]: {x} vs {y}"
                         );
                     }
                 };
@@ -700,17 +709,25 @@ fn convolution_fused_with_max_pooling_equals_the_two_layers() {
     // On a sparse batch a convolution followed by max pooling runs as one
     // pass (the convolution's output is never written); outputs, spikes and
     // every gradient must equal the two layers run one after the other.
+    // (in channels, out channels): with 64 and more, the sums go whole
+    // vectors at a time.
+    for (in_channels, out_channels) in [(2, 6), (32, 64)] {
+        check_fused_convolution(in_channels, out_channels);
+    }
+}
+
+fn check_fused_convolution(in_channels: usize, out_channels: usize) {
     use cognitron_learn::gradient::layers::ConvPath;
+    let image = Shape {
+        channels: in_channels,
+        height: 10,
+        width: 10,
+    };
     let build = |path: ConvPath| {
         let mut r = rng(41);
-        let image = Shape {
-            channels: 2,
-            height: 10,
-            width: 10,
-        };
-        let mut conv = Conv2d::new(image, 6, 3, 1, &mut r); // 6x10x10
+        let mut conv = Conv2d::new(image, out_channels, 3, 1, &mut r); // out x 10 x 10
         conv.path = path;
-        let pool = Pool::new(PoolKind::Max, 2, conv.output); // 6x5x5
+        let pool = Pool::new(PoolKind::Max, 2, conv.output); // out x 5 x 5
         let pooled = pool.output;
         let layers = vec![
             Layer::Conv(conv),
@@ -726,8 +743,8 @@ fn convolution_fused_with_max_pooling_equals_the_two_layers() {
                 false,
                 &mut r,
             )),
-            Layer::Flatten(Shape::flat(150)),
-            Layer::Dense(Dense::new(150, 4, &mut r)),
+            Layer::Flatten(Shape::flat(pooled.len())),
+            Layer::Dense(Dense::new(pooled.len(), 4, &mut r)),
             Layer::Lif(Lif::new(
                 Shape::flat(4),
                 0.8,
@@ -749,7 +766,7 @@ fn convolution_fused_with_max_pooling_equals_the_two_layers() {
     let batch = 9;
     let mut r = rng(42);
     let mut results = Vec::new();
-    let input: Vec<f32> = (0..4 * batch * 200)
+    let input: Vec<f32> = (0..4 * batch * image.len())
         .map(|_| if r.gen_bool(0.08) { 1.0 } else { 0.0 })
         .collect();
     let labels = [0u8, 1, 2, 3, 0, 1, 2, 3, 0];
@@ -775,7 +792,10 @@ fn convolution_fused_with_max_pooling_equals_the_two_layers() {
         let scale = a.iter().map(|x| x.abs()).fold(0.0, f32::max);
         assert!(scale > 0.0, "tensor {k} has no gradient");
         for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() <= 1e-4 * scale, "tensor {k}: {x} vs {y}");
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "{in_channels} -> {out_channels} channels, tensor {k}: {x} vs {y}"
+            );
         }
     }
 }

@@ -630,38 +630,84 @@ impl Conv2d {
         events
     }
 
-    /// One sample's outputs event by event, pixel-major into `sums`
-    /// [pixels, channels]: the bias, plus each nonzero input's weights
-    /// (`weight_by_patch`, [patch, channels]) at every pixel it reaches.
-    fn event_sums(&self, events: &[(u32, f32)], weight_by_patch: &[f32], sums: &mut [f32]) {
-        let channels = self.output.channels;
+    /// The weights [kernel, kernel, in_channels, channels] (tap major): the
+    /// `channels` weights that a nonzero input gives an output pixel it
+    /// reaches through a tap (ky, kx) are one contiguous row.
+    fn weight_by_tap(&self) -> Vec<f32> {
+        let (taps, c_in, channels) = (self.kernel * self.kernel, self.input.channels, self.output.channels);
+        let mut rows = vec![0.0; taps * c_in * channels];
+        for o in 0..channels {
+            for c in 0..c_in {
+                for tap in 0..taps {
+                    rows[(tap * c_in + c) * channels + o] = self.weight.value[(o * c_in + c) * taps + tap];
+                }
+            }
+        }
+        rows
+    }
+
+    /// Lists one sample's nonzero inputs (`events`: (index in the sample, x))
+    /// by pixel of the zero-padded input [height + 2 padding, width + 2
+    /// padding]: padded pixel P's are `terms[starts[P]..starts[P + 1]]`, in
+    /// channel order, each as (((padded x) * in_channels + channel) *
+    /// channels, x). For output pixel (oy, ox) and kernel row ky, the inputs
+    /// under the patch are then the one run of padded pixels (oy + ky,
+    /// ox..ox + kernel), and an entry's weights (`weight_by_tap`) start at
+    /// the entry plus `tap_base(ky, ox)`, whatever its kx.
+    fn input_terms(&self, events: &[(u32, f32)], starts: &mut Vec<u32>, terms: &mut Vec<(u32, f32)>) {
+        let (pad, c_in, channels) = (self.padding, self.input.channels, self.output.channels);
+        let (plane, w) = (self.input.height * self.input.width, self.input.width);
+        let wp = w + 2 * pad;
+        let padded_pixels = (self.input.height + 2 * pad) * wp;
+        let place = |index: u32| {
+            let (c, at) = (index as usize / plane, index as usize % plane);
+            let (iy, ix) = (at / w, at % w);
+            ((iy + pad) * wp + ix + pad, (((ix + pad) * c_in + c) * channels) as u32)
+        };
+        starts.clear();
+        starts.resize(padded_pixels + 1, 0);
+        for &(index, _) in events {
+            starts[place(index).0 + 1] += 1;
+        }
+        for p in 0..padded_pixels {
+            starts[p + 1] += starts[p];
+        }
+        terms.resize(events.len(), (0, 0.0));
+        // starts[P] serves as pixel P's cursor, ending at the start of P + 1:
+        // shifted back by one pixel afterwards.
+        for &(index, x) in events {
+            let (pixel, row) = place(index);
+            terms[starts[pixel] as usize] = (row, x);
+            starts[pixel] += 1;
+        }
+        starts.copy_within(..padded_pixels, 1);
+        starts[0] = 0;
+    }
+
+    /// See `input_terms`.
+    fn tap_base(&self, ky: usize, ox: usize) -> usize {
+        let tap_row = self.input.channels * self.output.channels;
+        (ky * self.kernel * tap_row).wrapping_sub(ox * tap_row)
+    }
+
+    /// One sample's outputs, pixel-major into `sums` [pixels, channels]: the
+    /// bias plus the weights of every nonzero input (from `input_terms`)
+    /// under each pixel's patch, each pixel's summed in registers. One
+    /// kernel row at a time, so that its weights (a third of
+    /// `weight_by_tap` for a 3 x 3 kernel) stay in the first-level cache.
+    fn event_sums(&self, (starts, terms): (&[u32], &[(u32, f32)]), weight_by_tap: &[f32], sums: &mut [f32]) {
+        let (k, channels, wo) = (self.kernel, self.output.channels, self.output.width);
+        let wp = self.input.width + 2 * self.padding;
         for row in sums.chunks_exact_mut(channels) {
             row.copy_from_slice(&self.bias.value);
         }
-        self.for_each_event(events, |x, patch_row, pixel| {
-            let weights = &weight_by_patch[patch_row * channels..][..channels];
-            axpy(x, weights, &mut sums[pixel * channels..][..channels]);
-        });
-    }
-
-    /// Calls `visit(x, patch_row, pixel)` for every nonzero input x of one
-    /// sample (`events`: (index in the sample, x)) and every output pixel
-    /// whose patch holds it (at `patch_row`).
-    fn for_each_event(&self, events: &[(u32, f32)], mut visit: impl FnMut(f32, usize, usize)) {
-        let (k, pad) = (self.kernel as isize, self.padding as isize);
-        let (plane, w) = ((self.input.height * self.input.width) as u32, self.input.width as u32);
-        let (ho, wo) = (self.output.height as isize, self.output.width as isize);
-        for &(index, x) in events {
-            let (c, at) = (index / plane, index % plane);
-            let (iy, ix) = (at / w, at % w);
-            // Output (oy, ox) = (iy + pad - ky, ix + pad - kx) inside the output.
-            let (sy, sx) = (iy as isize + pad, ix as isize + pad);
-            for ky in (sy - ho + 1).max(0)..=sy.min(k - 1) {
-                let oy = sy - ky;
-                for kx in (sx - wo + 1).max(0)..=sx.min(k - 1) {
-                    let ox = sx - kx;
-                    let patch_row = ((c as isize * k + ky) * k + kx) as usize;
-                    visit(x, patch_row, (oy * wo + ox) as usize);
+        for ky in 0..k {
+            for (pixel, row) in sums.chunks_exact_mut(channels).enumerate() {
+                let (oy, ox) = (pixel / wo, pixel % wo);
+                let first = (oy + ky) * wp + ox;
+                let entries = &terms[starts[first] as usize..starts[first + k] as usize];
+                if !entries.is_empty() {
+                    gather_runs(std::iter::once((entries, self.tap_base(ky, ox))), weight_by_tap, row);
                 }
             }
         }
@@ -669,69 +715,68 @@ impl Conv2d {
 
     /// This convolution followed by non-overlapping max pooling `pool`,
     /// without writing the convolution's output: on the event-driven path
-    /// the sums of a sample are pixel-major, where pooling is a maximum of
-    /// whole vectors of channels. Returns false, doing nothing, if this batch
-    /// is not sparse enough for the event-driven path (then run the two
-    /// layers one after the other). `pool` keeps its argmax for
-    /// `backward_max_pooled`, the same as its own forward pass would.
+    /// each output pixel's channels are summed in registers, where pooling
+    /// is a maximum of whole vectors of channels. Returns false, doing
+    /// nothing, if this batch is not sparse enough for the event-driven path
+    /// (then run the two layers one after the other). `pool` keeps its
+    /// argmax for `backward_max_pooled`, the same as its own forward pass
+    /// would.
     pub fn forward_max_pooled(&mut self, input: &[f32], pool: &mut Pool, pooled: &mut [f32]) -> bool {
         assert!(pool.kind == PoolKind::Max && pool.input == self.output);
         self.events = self.choose_path(input);
         if !self.events {
             return false;
         }
-        let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
+        let channels = self.output.channels;
         let (size, wo) = (pool.size, self.output.width);
         let (pooled_len, pooled_pixels) = (pool.output.len(), pool.output.height * pool.output.width);
         let pooled_width = pool.output.width;
-        let weight_by_patch = transposed(&self.weight.value, channels, patch);
+        let weight_by_tap = self.weight_by_tap();
         pool.argmax.resize(pooled.len(), 0);
         let this = &*self;
         pooled
             .par_chunks_mut(CONV_GROUP * pooled_len)
             .zip(pool.argmax.par_chunks_mut(CONV_GROUP * pooled_len))
             .enumerate()
-            .for_each_init(
-                || (Vec::new(), Vec::new(), Vec::new()),
-                |(sums, maxima, positions): &mut (Vec<f32>, Vec<f32>, Vec<u32>), (group, (out, argmax))| {
-                    sums.resize(pixels * channels, 0.0);
-                    maxima.resize(pooled_pixels * channels, 0.0);
-                    positions.resize(pooled_pixels * channels, 0);
-                    let outs = out
-                        .chunks_exact_mut(pooled_len)
-                        .zip(argmax.chunks_exact_mut(pooled_len));
-                    for (s, (out, argmax)) in outs.enumerate() {
-                        let events = this.sparse_input.row(group * CONV_GROUP + s);
-                        this.event_sums(events, &weight_by_patch, sums);
-                        for q in 0..pooled_pixels {
-                            let (py, px) = (q / pooled_width, q % pooled_width);
-                            let best = &mut maxima[q * channels..][..channels];
-                            let at = &mut positions[q * channels..][..channels];
-                            let corner = py * size * wo + px * size;
-                            best.fill(f32::NEG_INFINITY);
-                            at.fill(corner as u32);
-                            // Window order and strict comparison as in `Pool::forward`.
-                            for dy in 0..size {
-                                for dx in 0..size {
-                                    let pixel = corner + dy * wo + dx;
-                                    let values = &sums[pixel * channels..][..channels];
-                                    for ((b, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(values) {
-                                        let better = v > *b;
-                                        *b = if better { v } else { *b };
-                                        *a = if better { pixel as u32 } else { *a };
-                                    }
-                                }
-                            }
-                        }
-                        transpose_into(maxima, pooled_pixels, channels, out);
-                        for q in 0..pooled_pixels {
-                            for c in 0..channels {
-                                argmax[c * pooled_pixels + q] = positions[q * channels + c];
-                            }
-                        }
+            .for_each_init(ConvScratch::default, |scratch, (group, (out, argmax))| {
+                let ConvScratch {
+                    by_pixel: sums,
+                    cols: maxima,
+                    starts,
+                    terms,
+                    positions,
+                    grad_by_channel: by_channel,
+                    window,
+                    ..
+                } = scratch;
+                sums.resize(this.pixels() * channels, 0.0);
+                maxima.resize(pooled_pixels * channels, 0.0);
+                positions.resize(pooled_pixels * channels, 0.0);
+                by_channel.resize(pooled_pixels * channels, 0.0);
+                let outs = out
+                    .chunks_exact_mut(pooled_len)
+                    .zip(argmax.chunks_exact_mut(pooled_len));
+                for (s, (out, argmax)) in outs.enumerate() {
+                    let events = this.sparse_input.row(group * CONV_GROUP + s);
+                    this.input_terms(events, starts, terms);
+                    this.event_sums((starts, terms), &weight_by_tap, sums);
+                    for q in 0..pooled_pixels {
+                        let (py, px) = (q / pooled_width, q % pooled_width);
+                        let corner = py * size * wo + px * size;
+                        // Window order as in `Pool::forward`.
+                        window.clear();
+                        window.extend((0..size * size).map(|i| corner + (i / size) * wo + i % size));
+                        let best = &mut maxima[q * channels..][..channels];
+                        let at = &mut positions[q * channels..][..channels];
+                        window_maxima(sums, window, best, at);
                     }
-                },
-            );
+                    transpose_into(maxima, pooled_pixels, channels, out);
+                    transpose_into(positions, pooled_pixels, channels, by_channel);
+                    for (a, &at) in argmax.iter_mut().zip(by_channel.iter()) {
+                        *a = at as u32;
+                    }
+                }
+            });
         true
     }
 
@@ -739,53 +784,57 @@ impl Conv2d {
         self.events = self.choose_path(input);
         let events = self.events;
         let (patch, pixels, channels) = (self.patch(), self.pixels(), self.output.channels);
-        // [patch, channels]: a nonzero input adds one contiguous row per output pixel.
-        let weight_by_patch = transposed(&self.weight.value, channels, patch);
+        let weight_by_tap = if events { self.weight_by_tap() } else { Vec::new() };
         let this = &*self;
         input
             .par_chunks(CONV_GROUP * this.input.len())
             .zip(output.par_chunks_mut(CONV_GROUP * this.output.len()))
             .enumerate()
-            .for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(cols, product), (group, (samples, out))| {
-                    let n = samples.len() / this.input.len();
-                    if events {
-                        // Pixel-major sums [pixels, channels], one sample at a time.
-                        product.resize(pixels * channels, 0.0);
-                        for (s, out) in out.chunks_exact_mut(this.output.len()).enumerate() {
-                            let events = this.sparse_input.row(group * CONV_GROUP + s);
-                            this.event_sums(events, &weight_by_patch, product);
-                            transpose_into(product, pixels, channels, out);
-                        }
-                        return;
+            .for_each_init(ConvScratch::default, |scratch, (group, (samples, out))| {
+                let n = samples.len() / this.input.len();
+                let ConvScratch {
+                    cols,
+                    by_pixel: product,
+                    starts,
+                    terms,
+                    ..
+                } = scratch;
+                if events {
+                    // Pixel-major sums [pixels, channels], one sample at a time.
+                    product.resize(pixels * channels, 0.0);
+                    for (s, out) in out.chunks_exact_mut(this.output.len()).enumerate() {
+                        let events = this.sparse_input.row(group * CONV_GROUP + s);
+                        this.input_terms(events, starts, terms);
+                        this.event_sums((starts, terms), &weight_by_tap, product);
+                        transpose_into(product, pixels, channels, out);
                     }
-                    cols.resize(patch * n * pixels, 0.0);
-                    product.resize(channels * n * pixels, 0.0);
-                    this.im2col(samples, cols);
-                    gemm_here(
-                        channels,
-                        patch,
-                        n * pixels,
-                        &this.weight.value,
-                        Op::Normal,
-                        cols,
-                        Op::Normal,
-                        product,
-                    );
-                    // [channels, n * pixels] -> n x [channels, pixels], plus bias.
-                    for s in 0..n {
-                        for c in 0..channels {
-                            let src = &product[c * n * pixels + s * pixels..][..pixels];
-                            let dst = &mut out[(s * channels + c) * pixels..][..pixels];
-                            let b = this.bias.value[c];
-                            for (d, v) in dst.iter_mut().zip(src) {
-                                *d = v + b;
-                            }
+                    return;
+                }
+                cols.resize(patch * n * pixels, 0.0);
+                product.resize(channels * n * pixels, 0.0);
+                this.im2col(samples, cols);
+                gemm_here(
+                    channels,
+                    patch,
+                    n * pixels,
+                    &this.weight.value,
+                    Op::Normal,
+                    cols,
+                    Op::Normal,
+                    product,
+                );
+                // [channels, n * pixels] -> n x [channels, pixels], plus bias.
+                for s in 0..n {
+                    for c in 0..channels {
+                        let src = &product[c * n * pixels + s * pixels..][..pixels];
+                        let dst = &mut out[(s * channels + c) * pixels..][..pixels];
+                        let b = this.bias.value[c];
+                        for (d, v) in dst.iter_mut().zip(src) {
+                            *d = v + b;
                         }
                     }
-                },
-            );
+                }
+            });
     }
 
     pub fn backward(&mut self, input: &[f32], grad_output: &[f32], grad_input: Option<&mut [f32]>) {
@@ -832,11 +881,18 @@ impl Conv2d {
         );
         // Behind max pooling at most one value per window is nonzero.
         let sparse_grad = grad_input.is_some() && (pool.is_some() || self.sparse_gradient(grad_output));
-        let rows_by_channel = if sparse_grad {
-            self.rows_by_channel(matrix)
+        let rows_by_kernel_row = if sparse_grad {
+            self.rows_by_kernel_row(matrix)
         } else {
             Vec::new()
         };
+        // Where each output pixel lies in the gradient's grid with margins.
+        let (margin, wo) = (self.grad_margin(), self.output.width);
+        let grid_width = wo + 2 * margin;
+        let grid_len = (self.output.height + 2 * margin) * grid_width * channels;
+        let grid_pixel: Vec<u32> = (0..pixels)
+            .map(|p| ((p / wo + margin) * grid_width + p % wo + margin) as u32)
+            .collect();
         let this = &*self;
         let work = |group: usize,
                     (samples, grad): (&[f32], &[f32]),
@@ -854,7 +910,17 @@ impl Conv2d {
             }
             // The dense products need the gradient channel-major over the
             // group: n x [channels, pixels] -> [channels, n * pixels].
-            let g = &mut scratch.grad_by_channel;
+            let ConvScratch {
+                cols,
+                grad_by_channel: g,
+                by_pixel,
+                grad_grid: grids,
+                image,
+                terms,
+                starts,
+                positions,
+                ..
+            } = scratch;
             if !events || (grad_in.is_some() && !sparse_grad) {
                 g.resize(channels * n * pixels, 0.0);
                 for s in 0..n {
@@ -864,47 +930,78 @@ impl Conv2d {
                     }
                 }
             }
-            let cols = &mut scratch.cols;
             // The sparse paths go sample by sample, with the output gradient
             // pixel-major [pixels, channels].
             if events || sparse_grad {
-                let by_pixel = &mut scratch.by_pixel;
-                by_pixel.resize(pixels * channels, 0.0);
+                // Every sample writes every pixel inside the margins.
+                grids.resize(n * grid_len, 0.0);
+                grids.fill(0.0);
                 if events {
                     // dW in pixel-major sums [patch, channels].
                     cols.resize(patch * channels, 0.0);
                     cols.fill(0.0);
                 }
-                for (s, grad) in grad.chunks_exact(grad_len).enumerate() {
+                for (s, (grad, grid)) in grad
+                    .chunks_exact(grad_len)
+                    .zip(grids.chunks_exact_mut(grid_len))
+                    .enumerate()
+                {
                     match pool {
-                        None => transpose_into(grad, channels, pixels, by_pixel),
+                        None => {
+                            by_pixel.resize(pixels * channels, 0.0);
+                            transpose_into(grad, channels, pixels, by_pixel);
+                            for (p, values) in by_pixel.chunks_exact(channels).enumerate() {
+                                grid[grid_pixel[p] as usize * channels..][..channels].copy_from_slice(values);
+                            }
+                        }
                         Some(pool) => {
-                            // Each pooled gradient goes to its window's maximum.
+                            // Each pooled gradient goes to its window's maximum:
+                            // window by window, pixel-major, a select of whole
+                            // vectors of channels.
                             let argmax = &pool.argmax[(first_sample + s) * grad_len..][..grad_len];
-                            by_pixel.fill(0.0);
-                            let plane = grad_len / channels;
-                            for (i, (&g, &at)) in grad.iter().zip(argmax).enumerate() {
-                                by_pixel[at as usize * channels + i / plane] += g;
+                            let (at_by_channel, at_by_pixel) = (&mut *image, &mut *positions);
+                            at_by_channel.clear();
+                            at_by_channel.extend(argmax.iter().map(|&at| at as f32));
+                            at_by_pixel.resize(grad_len, 0.0);
+                            by_pixel.resize(grad_len, 0.0);
+                            let windows = grad_len / channels;
+                            transpose_into(at_by_channel, channels, windows, at_by_pixel);
+                            transpose_into(grad, channels, windows, by_pixel);
+                            let (size, pooled_width) = (pool.size, pool.output.width);
+                            for (q, (grads, ats)) in by_pixel
+                                .chunks_exact(channels)
+                                .zip(at_by_pixel.chunks_exact(channels))
+                                .enumerate()
+                            {
+                                let corner = (q / pooled_width) * size * wo + (q % pooled_width) * size;
+                                for dy in 0..size {
+                                    for dx in 0..size {
+                                        let pixel = corner + dy * wo + dx;
+                                        let row = &mut grid[grid_pixel[pixel] as usize * channels..][..channels];
+                                        let pixel = pixel as f32;
+                                        for ((r, &g), &at) in row.iter_mut().zip(grads).zip(ats) {
+                                            *r = if at == pixel { g } else { 0.0 };
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
-                    if events {
-                        // dW[:, patch_row] += x * grad[:, pixel] for every event.
-                        let events = this.sparse_input.row(first_sample + s);
-                        this.for_each_event(events, |x, patch_row, pixel| {
-                            let grads = &by_pixel[pixel * channels..][..channels];
-                            axpy(x, grads, &mut cols[patch_row * channels..][..channels]);
-                        });
+                }
+                if events {
+                    // Sample by sample: the grids of several at once overflow
+                    // the cache (measured: no faster).
+                    for (i, grid) in grids.chunks_exact(grid_len).enumerate() {
+                        let sample = first_sample + i;
+                        this.weight_grad_group(sample..sample + 1, grid, (starts, terms), cols);
                     }
-                    if let (true, Some(grad_in)) = (sparse_grad, grad_in.as_deref_mut()) {
-                        let grad_in = &mut grad_in[s * this.input.len()..][..this.input.len()];
-                        this.gather_grad_input(
-                            by_pixel,
-                            &rows_by_channel,
-                            &mut scratch.image,
-                            &mut scratch.nonzero,
-                            grad_in,
-                        );
+                }
+                if let (true, Some(grad_in)) = (sparse_grad, grad_in.as_deref_mut()) {
+                    for (grid, grad_in) in grids
+                        .chunks_exact(grid_len)
+                        .zip(grad_in.chunks_exact_mut(this.input.len()))
+                    {
+                        this.gather_grad_input(grid, &rows_by_kernel_row, (starts, terms), (image, by_pixel), grad_in);
                     }
                 }
                 if events {
@@ -961,19 +1058,82 @@ impl Conv2d {
         }
     }
 
-    /// The weights [channels, kernel, run] an output gradient sends back to
-    /// one row of input pixels: for each kernel row, its `kernel x
-    /// in_channels` weights contiguous (x major, channel minor), padded with
-    /// zeros to `run`, a whole number of vectors.
-    fn rows_by_channel(&self, matrix: &[f32]) -> Vec<f32> {
+    /// The margin of zeros around the output gradient's grid (`kernel - 1 -
+    /// padding` pixels each side, or none) that puts the pixel every
+    /// nonzero input reaches through every tap inside the grid.
+    fn grad_margin(&self) -> usize {
+        (self.kernel - 1).saturating_sub(self.padding)
+    }
+
+    /// dW (`dw_rows`, [patch, channels]) += the share of the `samples`: x
+    /// times the output gradient at the pixel that each nonzero input x
+    /// reaches through each tap. `grids`: each sample's output gradient,
+    /// pixel-major with `grad_margin` margins of zeros, so that no tap needs
+    /// a bounds test. Each row of dW (an input channel and a tap) is summed in
+    /// registers over the inputs of its channel in all the samples.
+    fn weight_grad_group(
+        &self,
+        samples: std::ops::Range<usize>,
+        grids: &[f32],
+        (starts, terms): (&mut Vec<u32>, &mut Vec<(u32, f32)>),
+        dw_rows: &mut [f32],
+    ) {
+        let (k, pad, c_in, channels) = (self.kernel, self.padding, self.input.channels, self.output.channels);
+        let (plane, w) = (self.input.height * self.input.width, self.input.width);
+        let margin = self.grad_margin();
+        let grid_width = self.output.width + 2 * margin;
+        let grid_len = grids.len() / samples.len();
+        assert!(grids.len() <= u32::MAX as usize, "grid offsets are 32-bit");
+        // Each input as (its tap (0, 0) pixel in its sample's grid, as an
+        // offset in `grids`; x); the inputs of channel c of the i-th sample
+        // are terms[starts[i * (c_in + 1) + c]..starts[i * (c_in + 1) + c + 1]].
+        terms.clear();
+        starts.clear();
+        for (i, sample) in samples.enumerate() {
+            // A sample's events are in index order: channel by channel.
+            let events = self.sparse_input.row(sample);
+            let first = terms.len() as u32;
+            starts.extend((0..=c_in).map(|c| {
+                let end = (c * plane) as u32;
+                first + events.partition_point(|&(index, _)| index < end) as u32
+            }));
+            terms.extend(events.iter().map(|&(index, x)| {
+                let at = index as usize % plane;
+                let (iy, ix) = (at / w, at % w);
+                let pixel = (iy + pad + margin) * grid_width + ix + pad + margin;
+                ((i * grid_len + pixel * channels) as u32, x)
+            }));
+        }
+        let groups = starts.len() / (c_in + 1);
+        for c in 0..c_in {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let shift = ((ky * grid_width + kx) * channels).wrapping_neg();
+                    let runs = (0..groups).map(|i| {
+                        let at = i * (c_in + 1) + c;
+                        (&terms[starts[at] as usize..starts[at + 1] as usize], shift)
+                    });
+                    let row = &mut dw_rows[((c * k + ky) * k + kx) * channels..][..channels];
+                    gather_runs(runs, grids, row);
+                }
+            }
+        }
+    }
+
+    /// The weights [kernel, channels, run] an output gradient sends back to
+    /// one row of the padded input: for each kernel row and output channel,
+    /// its `kernel x in_channels` weights contiguous (x major, channel minor),
+    /// padded with zeros to `run`, a whole number of vectors. A kernel row's
+    /// weights are one block (small enough for the first-level cache).
+    fn rows_by_kernel_row(&self, matrix: &[f32]) -> Vec<f32> {
         let (k, c_in, channels) = (self.kernel, self.input.channels, self.output.channels);
         let run = (k * c_in).next_multiple_of(LANES);
-        let mut rows = vec![0.0f32; channels * k * run];
+        let mut rows = vec![0.0f32; k * channels * run];
         for o in 0..channels {
             for c in 0..c_in {
                 for ky in 0..k {
                     for kx in 0..k {
-                        rows[(o * k + ky) * run + kx * c_in + c] = matrix[((o * c_in + c) * k + ky) * k + kx];
+                        rows[(ky * channels + o) * run + kx * c_in + c] = matrix[((o * c_in + c) * k + ky) * k + kx];
                     }
                 }
             }
@@ -981,73 +1141,81 @@ impl Conv2d {
         rows
     }
 
-    /// One sample's input gradient from its pixel-major output gradient
-    /// `by_pixel` [pixels, channels], pixel by pixel: the nonzero gradients
-    /// of a pixel weight their channels' kernel rows (`rows`, from
-    /// `rows_by_channel`), summed in registers and added once per kernel row
-    /// into the padded pixel-major `image`, which is then cropped into
-    /// `grad_input` [in_channels, height, width].
+    /// One sample's input gradient from its output gradient `grid` (as for
+    /// `weight_grad_sample`): each output pixel's nonzero gradients weight
+    /// their channels' kernel rows (`rows`, from `rows_by_kernel_row`),
+    /// summed in registers and added once per kernel row into the padded
+    /// pixel-major `image`, which is then cropped into `grad_input`
+    /// [in_channels, height, width]. One kernel row at a time, so that its
+    /// weights stay in cache.
     fn gather_grad_input(
         &self,
-        by_pixel: &[f32],
+        grid: &[f32],
         rows: &[f32],
-        image: &mut Vec<f32>,
-        nonzero: &mut Vec<(u32, f32)>,
+        (starts, terms): (&mut Vec<u32>, &mut Vec<(u32, f32)>),
+        (image, by_channel): (&mut Vec<f32>, &mut Vec<f32>),
         grad_input: &mut [f32],
     ) {
         let (k, pad, c_in, channels) = (self.kernel, self.padding, self.input.channels, self.output.channels);
         let (h, w) = (self.input.height, self.input.width);
         let wp = w + 2 * pad;
-        let wo = self.output.width;
+        let (ho, wo) = (self.output.height, self.output.width);
+        let margin = self.grad_margin();
+        let grid_width = wo + 2 * margin;
         let run = (k * c_in).next_multiple_of(LANES);
+        // Each output pixel's nonzero gradients as (channel * run, g): 64
+        // channels at a time, a bit mask of the nonzero ones, then one step
+        // per set bit (a quarter of them behind 2 x 2 max pooling).
+        starts.resize(ho * wo + 1, 0);
+        terms.resize(ho * wo * channels, (0, 0.0));
+        let mut count = 0;
+        for oy in 0..ho {
+            let grads = &grid[((oy + margin) * grid_width + margin) * channels..][..wo * channels];
+            for (ox, grads) in grads.chunks_exact(channels).enumerate() {
+                let chunks = grads.chunks_exact(64);
+                let tail = channels - chunks.remainder().len();
+                for (chunk_index, chunk) in chunks.enumerate() {
+                    let mut mask = nonzero_mask(chunk.try_into().expect("64 values"));
+                    while mask != 0 {
+                        let j = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        terms[count] = (((chunk_index * 64 + j) * run) as u32, chunk[j]);
+                        count += 1;
+                    }
+                }
+                for (o, &g) in grads.iter().enumerate().skip(tail) {
+                    terms[count] = ((o * run) as u32, g);
+                    count += (g != 0.0) as usize;
+                }
+                starts[oy * wo + ox + 1] = count as u32;
+            }
+        }
         // The padded runs spill past the image's last pixel: room for them
         // (they add zeros).
         image.resize((h + 2 * pad) * wp * c_in + run, 0.0);
         image.fill(0.0);
-        nonzero.resize(channels, (0, 0.0));
-        for (pixel, grads) in by_pixel.chunks_exact(channels).enumerate() {
-            // The nonzero gradients, compacted without branches.
-            let mut count = 0;
-            for (o, &g) in grads.iter().enumerate() {
-                nonzero[count] = (o as u32, g);
-                count += (g != 0.0) as usize;
-            }
-            if count == 0 {
-                continue;
-            }
-            let (oy, ox) = (pixel / wo, pixel % wo);
-            for ky in 0..k {
-                let start = ((oy + ky) * wp + ox) * c_in;
-                let target = &mut image[start..start + run];
-                let mut offset = 0;
-                while offset + 4 * LANES <= run {
-                    gather_block::<{ 4 * LANES }>(
-                        &nonzero[..count],
-                        rows,
-                        k * run,
-                        ky * run + offset,
-                        &mut target[offset..],
-                    );
-                    offset += 4 * LANES;
-                }
-                while offset < run {
-                    gather_block::<LANES>(
-                        &nonzero[..count],
-                        rows,
-                        k * run,
-                        ky * run + offset,
-                        &mut target[offset..],
-                    );
-                    offset += LANES;
+        for ky in 0..k {
+            let base = ky * channels * run;
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let pixel = oy * wo + ox;
+                    let (first, last) = (starts[pixel] as usize, starts[pixel + 1] as usize);
+                    if first == last {
+                        continue;
+                    }
+                    let start = ((oy + ky) * wp + ox) * c_in;
+                    let runs = std::iter::once((&terms[first..last], base));
+                    gather_runs(runs, rows, &mut image[start..start + run]);
                 }
             }
         }
-        for c in 0..c_in {
-            for y in 0..h {
-                let dst = &mut grad_input[(c * h + y) * w..][..w];
-                for (x, d) in dst.iter_mut().enumerate() {
-                    *d = image[((y + pad) * wp + x + pad) * c_in + c];
-                }
+        // Channel-major, then cropped row by row.
+        let padded_pixels = (h + 2 * pad) * wp;
+        by_channel.resize(padded_pixels * c_in, 0.0);
+        transpose_into(image, padded_pixels, c_in, by_channel);
+        for (c, planes) in grad_input.chunks_exact_mut(h * w).enumerate() {
+            for (y, dst) in planes.chunks_exact_mut(w).enumerate() {
+                dst.copy_from_slice(&by_channel[c * padded_pixels + (y + pad) * wp + pad..][..w]);
             }
         }
     }
@@ -1123,6 +1291,77 @@ fn gather_rows(nonzero: &[(u32, f32)], rows: &[f32], stride: usize, target: &mut
     }
 }
 
+/// Terms of a gathered sum: entries (offset, value) whose rows start at
+/// `offset + base` (wrapping: a base may be negative).
+type Run<'a> = (&'a [(u32, f32)], usize);
+
+/// target[..N] += sum over the runs, over their entries (offset, value), of
+/// value times rows[offset + base + at..][..N]: the N sums in registers, each
+/// in the order of the runs and entries.
+#[inline]
+fn gather_runs_block<'a, const N: usize>(
+    runs: impl Iterator<Item = Run<'a>>,
+    rows: &[f32],
+    at: usize,
+    target: &mut [f32],
+) {
+    let mut sums = [0.0f32; N];
+    for (entries, base) in runs {
+        for &(offset, value) in entries {
+            let row: &[f32; N] = rows[(offset as usize).wrapping_add(base) + at..][..N]
+                .try_into()
+                .expect("N floats");
+            for i in 0..N {
+                sums[i] = value.mul_add(row[i], sums[i]);
+            }
+        }
+    }
+    for (t, s) in target[..N].iter_mut().zip(sums) {
+        *t += s;
+    }
+}
+
+/// `gather_runs_block` across a target of any width: blocks of 96 or 64
+/// floats (12 or 8 AVX2 vectors: independent chains of fused multiply-adds
+/// enough to hide their latency), then narrower ones.
+fn gather_runs<'a>(runs: impl Iterator<Item = Run<'a>> + Clone, rows: &[f32], target: &mut [f32]) {
+    let width = target.len();
+    let mut at = 0;
+    while width - at >= 96 && width - at != 128 {
+        gather_runs_block::<96>(runs.clone(), rows, at, &mut target[at..]);
+        at += 96;
+    }
+    while width - at >= 64 {
+        gather_runs_block::<64>(runs.clone(), rows, at, &mut target[at..]);
+        at += 64;
+    }
+    if width - at >= 32 {
+        gather_runs_block::<32>(runs.clone(), rows, at, &mut target[at..]);
+        at += 32;
+    }
+    if width - at >= 16 {
+        gather_runs_block::<16>(runs.clone(), rows, at, &mut target[at..]);
+        at += 16;
+    }
+    if width - at >= 8 {
+        gather_runs_block::<8>(runs.clone(), rows, at, &mut target[at..]);
+        at += 8;
+    }
+    if at < width {
+        let rest = width - at;
+        let mut sums = [0.0f32; 8];
+        for (entries, base) in runs {
+            for &(offset, value) in entries {
+                let row = &rows[(offset as usize).wrapping_add(base) + at..][..rest];
+                for (s, r) in sums.iter_mut().zip(row) {
+                    *s = value.mul_add(*r, *s);
+                }
+            }
+        }
+        add(&mut target[at..], &sums[..rest]);
+    }
+}
+
 /// How many of `values` are not zero, counted in 32-bit lanes (vectorised).
 fn count_nonzero(values: &[f32]) -> usize {
     let mut lanes = [0u32; 16];
@@ -1174,8 +1413,16 @@ struct ConvScratch {
     cols: Vec<f32>,
     grad_by_channel: Vec<f32>,
     by_pixel: Vec<f32>,
+    /// The output gradient, pixel-major with margins (`Conv2d::grad_margin`).
+    grad_grid: Vec<f32>,
     image: Vec<f32>,
-    nonzero: Vec<(u32, f32)>,
+    /// Lists of nonzero values (inputs or gradients) and where each list starts.
+    terms: Vec<(u32, f32)>,
+    starts: Vec<u32>,
+    /// Where each maximum of a pooling window was, as a float.
+    positions: Vec<f32>,
+    /// The pixels of a pooling window.
+    window: Vec<usize>,
 }
 
 /// A sum in eight interleaved lanes (vectorised, and a fixed order).
@@ -1203,23 +1450,46 @@ pub enum ConvPath {
     EventDriven,
 }
 
-/// `y += a x` (a = 1 for spikes, the common case, skips the multiply).
-#[inline]
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    if a == 1.0 {
-        add(y, x)
-    } else {
-        for (y, x) in y.iter_mut().zip(x) {
-            *y += a * x;
-        }
+/// The maximum over one pooling window of pixel-major `sums` [pixels,
+/// channels] for each channel into `best`, and the pixel it is at (as a
+/// float) into `at`: the window's `pixels` in order, a strict comparison (the
+/// first of equals wins), the first pixel if none exceeds minus infinity.
+/// Eight channels at a time, kept in registers over the window.
+fn window_maxima(sums: &[f32], window: &[usize], best: &mut [f32], at: &mut [f32]) {
+    let channels = best.len();
+    let mut done = 0;
+    while done + 8 <= channels {
+        keep_window_maxima::<8>(sums, channels, window, done, &mut best[done..], &mut at[done..]);
+        done += 8;
+    }
+    while done < channels {
+        keep_window_maxima::<1>(sums, channels, window, done, &mut best[done..], &mut at[done..]);
+        done += 1;
     }
 }
 
-/// The [columns, rows] transpose of a row-major [rows, columns] matrix.
-fn transposed(matrix: &[f32], rows: usize, columns: usize) -> Vec<f32> {
-    let mut out = vec![0.0; rows * columns];
-    transpose_into(matrix, rows, columns, &mut out);
-    out
+#[inline]
+fn keep_window_maxima<const N: usize>(
+    sums: &[f32],
+    channels: usize,
+    window: &[usize],
+    first: usize,
+    best: &mut [f32],
+    at: &mut [f32],
+) {
+    let mut b = [f32::NEG_INFINITY; N];
+    let mut a = [window[0] as f32; N];
+    for &pixel in window {
+        let values: &[f32; N] = sums[pixel * channels + first..][..N].try_into().expect("N");
+        let mark = pixel as f32;
+        for i in 0..N {
+            let better = values[i] > b[i];
+            b[i] = if better { values[i] } else { b[i] };
+            a[i] = if better { mark } else { a[i] };
+        }
+    }
+    best[..N].copy_from_slice(&b);
+    at[..N].copy_from_slice(&a);
 }
 
 fn transpose_into(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) {
