@@ -9,7 +9,7 @@
 //! is applied at the start of step `s0 + d`, i.e. at time `(s0 + d) * dt`; the
 //! state monitor samples v after step `k`, at time `(k + 1) * dt`.
 
-use cognitron_core::model::{Connector, Init, Lif, Receptor, SynapseModel};
+use cognitron_core::model::{Connector, Init, Lif, Precision, Receptor, SynapseModel};
 use cognitron_core::{validate::validate, Network, RunResult, Simulation};
 
 fn run(net: &Network) -> RunResult {
@@ -528,4 +528,69 @@ fn conductance_psp_matches_rk4_reference_and_converges() {
     assert!(errors[1] < 0.65 * errors[0], "{errors:?}");
     assert!(errors[2] < 0.65 * errors[1], "{errors:?}");
     assert!(errors[2] < errors[0] / 3.0, "{errors:?}");
+}
+
+/// One step of the conductance-based update against its closed form,
+/// v_inf + (v - v_inf) e^(-dt g / C), for conductances from tiny to far
+/// beyond the division-free path's range (dt g / C up to 50): both the
+/// usual path and the fallback, in both precisions. The populations are 300
+/// neurons (three threshold blocks, the last one partial), all alike.
+#[test]
+fn conductance_step_matches_its_closed_form_on_both_paths() {
+    let dt = 0.1;
+    let v0 = -65.0;
+    // (g_exc, g_inh) in nS; C = 200 pF, so z = dt g / C = g / 2000.
+    let cases = [
+        (0.0, 0.0),
+        (3.0, 40.0),
+        (100.0, 500.0),
+        (1500.0, 480.0),
+        (1500.0, 520.0),
+        (30_000.0, 70_000.0),
+    ];
+    for precision in [Precision::Double, Precision::Single] {
+        let mut net = Network::new(dt, dt, 1);
+        net.simulation.precision = precision;
+        for (p, &(g_exc, g_inh)) in cases.iter().enumerate() {
+            let lif = Lif {
+                c_m_pf: 200.0,
+                tau_m_ms: 20.0,
+                e_l_mv: -60.0,
+                v_th_mv: 100.0,
+                v_init_mv: Some(Init::Value(v0)),
+                g_exc_init: Init::Value(g_exc),
+                g_inh_init: Init::Value(g_inh),
+                synapse: SynapseModel::ConductanceExp,
+                ..neuron(SynapseModel::ConductanceExp)
+            };
+            let name = format!("p{p}");
+            net = net
+                .lif(&name, Lif { n: 300, ..lif })
+                .record_state(&name, &["v"], &[0, 150, 299]);
+        }
+        let result = run(&net);
+        for (p, &(g_exc, g_inh)) in cases.iter().enumerate() {
+            let g_l = 200.0 / 20.0;
+            let g = g_l + g_exc + g_inh;
+            let v_inf = (g_l * -60.0 + g_exc * 0.0 + g_inh * -80.0) / g;
+            let expected = v_inf + (v0 - v_inf) * (-dt * g / 200.0).exp();
+            let t = result
+                .traces
+                .iter()
+                .find(|t| t.population == format!("p{p}") && t.variable == "v")
+                .unwrap();
+            // Double: relative to the step's change of v, the part that is
+            // computed. Single: v itself is stored in f32 (ulp 8e-6 mV here).
+            let tolerance = match precision {
+                Precision::Double => 1e-12 * (expected - v0).abs(),
+                Precision::Single => 1e-6 * expected.abs(),
+            };
+            for &v in &t.values {
+                assert!(
+                    (v - expected).abs() < tolerance,
+                    "{precision:?}, g_exc {g_exc} nS, g_inh {g_inh} nS: v {v}, expected {expected}"
+                );
+            }
+        }
+    }
 }

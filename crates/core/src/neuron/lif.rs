@@ -398,13 +398,31 @@ impl<R: Real> LifState<R> {
                 // The stored conductances' decay factors folded into the coefficients.
                 let (drive_exc, drive_inh) = (c(k.e_exc * decay_exc), c(k.e_inh * decay_inh));
                 let (decay_exc, decay_inh) = (c(decay_exc), c(decay_inh));
-                update_flagging_crossings(v, ge, gi, v_th, candidates, |x, gej, gij| {
-                    // Exponential Euler: with the conductances held over the
-                    // step, v relaxes exactly towards their weighted reversal.
-                    let g_total = gej.mul_add(decay_exc, gij.mul_add(decay_inh, g_l));
-                    let v_inf = gej.mul_add(drive_exc, gij.mul_add(drive_inh, leak_drive)) / g_total;
-                    v_inf + (x - v_inf) * (minus_dt_over_c * g_total).exp_negative()
-                });
+                // Exponential Euler: with the conductances held over the step,
+                // v relaxes exactly towards their weighted reversal.
+                let conductance = |gej: R, gij: R| gej.mul_add(decay_exc, gij.mul_add(decay_inh, g_l));
+                let drive = |gej: R, gij: R| gej.mul_add(drive_exc, gij.mul_add(drive_inh, leak_drive));
+                let dt_over_c = c(k.dt_over_c);
+                update_conductance_flagging_crossings(
+                    v,
+                    ge,
+                    gi,
+                    v_th,
+                    candidates,
+                    // The usual step: no division, no range reduction.
+                    |x, gej, gij| {
+                        let g_total = conductance(gej, gij);
+                        let z = dt_over_c * g_total;
+                        let gain = dt_over_c * z.phi1_small();
+                        (gain.mul_add((R::ZERO - x).mul_add(g_total, drive(gej, gij)), x), z)
+                    },
+                    // For conductances beyond phi1_small's range.
+                    |x, gej, gij| {
+                        let g_total = conductance(gej, gij);
+                        let v_inf = drive(gej, gij) / g_total;
+                        v_inf + (x - v_inf) * (minus_dt_over_c * g_total).exp_negative()
+                    },
+                );
             }
         }
         while self.clamped.front().is_some_and(|&(_, free)| free <= step) {
@@ -536,6 +554,54 @@ fn update_flagging_crossings<R: Real>(
             let updated = next(*x, gej, gij);
             *x = updated;
             any |= !(updated < v_th);
+        }
+        if any {
+            candidates.push(b as u32);
+        }
+    }
+}
+
+/// `update_flagging_crossings` for conductance-based synapses: `small`
+/// returns the new v and the step's z = dt g / C, valid while z <=
+/// `R::PHI1_MAX`; a block where some z is larger (or NaN) is redone from its
+/// old values with `general`.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+#[inline(always)]
+fn update_conductance_flagging_crossings<R: Real>(
+    v: &mut [R],
+    ge: &[R],
+    gi: &[R],
+    v_th: R,
+    candidates: &mut Vec<u32>,
+    small: impl Fn(R, R, R) -> (R, R),
+    general: impl Fn(R, R, R) -> R,
+) {
+    candidates.clear();
+    // Keeping the old values costs a store per neuron; checking the block
+    // first would cost a second pass over the conductances.
+    let mut old = [R::ZERO; THRESHOLD_BLOCK];
+    let blocks = v
+        .chunks_mut(THRESHOLD_BLOCK)
+        .zip(ge.chunks(THRESHOLD_BLOCK))
+        .zip(gi.chunks(THRESHOLD_BLOCK));
+    for (b, ((vb, geb), gib)) in blocks.enumerate() {
+        let old = &mut old[..vb.len()];
+        let mut any = false;
+        let mut out_of_range = false;
+        for (((x, kept), &gej), &gij) in vb.iter_mut().zip(old.iter_mut()).zip(geb).zip(gib) {
+            *kept = *x;
+            let (updated, z) = small(*x, gej, gij);
+            *x = updated;
+            any |= !(updated < v_th);
+            out_of_range |= !(z <= R::PHI1_MAX);
+        }
+        if out_of_range {
+            any = false;
+            for (((x, &kept), &gej), &gij) in vb.iter_mut().zip(old.iter()).zip(geb).zip(gib) {
+                let updated = general(kept, gej, gij);
+                *x = updated;
+                any |= !(updated < v_th);
+            }
         }
         if any {
             candidates.push(b as u32);
