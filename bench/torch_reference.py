@@ -17,6 +17,10 @@ its own):
     nice -n 19 $PY bench/torch_reference.py --model mlp      --dataset fashion
     nice -n 19 $PY bench/torch_reference.py --model snn_mlp  --dataset mnist-10k
     nice -n 19 $PY bench/torch_reference.py --model snn_mlp  --dataset fashion
+    nice -n 19 $PY bench/torch_reference.py --model snn_mlp_dfa --dataset mnist-10k
+    nice -n 19 $PY bench/torch_reference.py --model snn_mlp_dfa --dataset fashion
+    #   (snnTorch has no DFA: snnTorch's Leaky neurons, and the feedback by
+    #    the custom autograd function DirectFeedbackLinear below)
     #   (torch_snn_mlp_fashion_diag.json: the same run again, --out ..._diag.json,
     #    after the diagnostics were added; identical accuracies, plus the test_* lists)
     nice -n 19 $PY bench/torch_reference.py --model cnn      --dataset mnist-10k
@@ -68,6 +72,8 @@ grad, batch 1000, not counted in the epoch's wall time).
                Linear(128,10)   (no padding)
     snn_mlp    Linear(784,800) Leaky Linear(800,10) Leaky;           sum_t CE(U_out[t], y)   5e-4   128   10
                beta 0.95, threshold 1, reset subtract, 25 steps     (snnTorch tutorial 5)
+    snn_mlp_dfa  snn_mlp trained by direct feedback alignment     as snn_mlp              5e-4   128   10
+               (DirectFeedbackLinear: hidden spikes get e[t] B)
     snn_cnn    Conv2d(1,12,5) MaxPool2 Leaky Conv2d(12,64,5)         mse_count_loss(0.8,0.2) 1e-2   128   >=1, see JSON;
                MaxPool2 Leaky Flatten Linear(1024,10) Leaky;         (snnTorch tutorial 7)       default 3
                beta 0.5, threshold 1, reset subtract, 25 steps
@@ -164,6 +170,8 @@ PROTOCOL = {
     "mlp": dict(lr=1e-3, batch=100, epochs=20),
     "cnn": dict(lr=1e-3, batch=100, epochs=15),
     "snn_mlp": dict(lr=5e-4, batch=128, epochs=10),
+    # experiments/snn_mlp_dfa.toml: snn_mlp trained by direct feedback alignment.
+    "snn_mlp_dfa": dict(lr=5e-4, batch=128, epochs=10),
     "snn_cnn": dict(lr=1e-2, batch=128, epochs=3),
     # experiments/snn_cnn_wide.toml: cosine schedule over the epochs.
     "snn_cnn_wide": dict(lr=1e-3, batch=128, epochs=15, cosine=True, steps=10),
@@ -293,6 +301,53 @@ class SpikingMLP(nn.Module):
         return dict(_count_diagnostics(spk_rec, y), correct_by_membrane=(mem_rec.sum(0).argmax(1) == y).sum().item())
 
 
+class DirectFeedbackLinear(torch.autograd.Function):
+    """y = x W^T + b whose backward sends the output error e to x through a
+    fixed random matrix B (e B) instead of W (e W): direct feedback alignment
+    (Nokland 2016).  W and b get their true gradients."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, feedback):
+        ctx.save_for_backward(x, feedback)
+        return x @ weight.t() + bias
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, feedback = ctx.saved_tensors
+        return grad_out @ feedback, grad_out.t() @ x, grad_out.sum(0), None
+
+
+class SpikingMLPDFA(SpikingMLP):
+    """snn_mlp trained by direct feedback alignment, as experiments/snn_mlp_dfa.toml:
+    at every step, the error at the output layer's input current (dL/dI_out[t],
+    after BPTT through the output Leaky) reaches the hidden spikes as
+    e[t] B, B of shape (10, 800) fixed, uniform in +-1/sqrt(10) (cognitron's
+    scale); the hidden Leaky backpropagates it through its own membrane only.
+    With one hidden layer, DFA's feedback path is exactly this one matrix.
+    snnTorch has no DFA: its neurons are used as they are, and the feedback
+    is this custom autograd function."""
+
+    def __init__(self, tutorial_loop=False):
+        super().__init__(tutorial_loop)
+        bound = 1.0 / 10 ** 0.5
+        self.register_buffer("feedback", torch.empty(10, 800).uniform_(-bound, bound))
+
+    def forward(self, x):
+        x = x.flatten(1)
+        mem1 = self.lif1.reset_mem()
+        mem2 = self.lif2.reset_mem()
+        cur1 = None if self.tutorial_loop else self.fc1(x)
+        spk_rec, mem_rec = [], []
+        for _ in range(NUM_STEPS):
+            c1 = self.fc1(x) if self.tutorial_loop else cur1
+            spk1, mem1 = self.lif1(c1, mem1)
+            c2 = DirectFeedbackLinear.apply(spk1, self.fc2.weight, self.fc2.bias, self.feedback)
+            spk2, mem2 = self.lif2(c2, mem2)
+            spk_rec.append(spk2)
+            mem_rec.append(mem2)
+        return torch.stack(spk_rec), torch.stack(mem_rec)
+
+
 class SpikingCNN(nn.Module):
     """snnTorch tutorial 7 network, static input current at every step."""
 
@@ -412,6 +467,8 @@ def build(model, tutorial_loop=False, rsnn_readout="sum"):
         return CNN()
     if model == "snn_mlp":
         return SpikingMLP(tutorial_loop)
+    if model == "snn_mlp_dfa":
+        return SpikingMLPDFA(tutorial_loop)
     if model == "snn_cnn":
         return SpikingCNN(tutorial_loop)
     if model == "snn_cnn_wide":
@@ -510,7 +567,7 @@ def run_training(args):
                      + ("cosine lr over the epochs" if schedule else "constant lr"),
         "epochs_protocol": proto["epochs"] if args.model != "snn_cnn" else "as affordable (>= 1)",
         "epochs_run": 0,
-        "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
+        "num_steps": {"snn_mlp": NUM_STEPS, "snn_mlp_dfa": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
                       "snn_cnn_wide": SpikingCNNWide.STEPS}.get(args.model),
         "params": sum(p.numel() for p in net.parameters()),
         "versions": versions(),
@@ -528,10 +585,10 @@ def run_training(args):
         "note_timing": "wall_s_per_epoch: training only (forward+backward+Adam), niced, 1 torch thread, "
                        "on a 2-core machine shared with other jobs: an upper bound of the quiet-machine time",
     }
-    if args.model in ("snn_mlp", "snn_cnn", "rsnn_bptt"):
+    if args.model in ("snn_mlp", "snn_mlp_dfa", "snn_cnn", "rsnn_bptt"):
         rec["neuron"] = {
             "snntorch_class": "RLeaky + Leaky(readout)" if args.model == "rsnn_bptt" else "Leaky",
-            "beta": {"snn_mlp": 0.95, "snn_cnn": 0.5}.get(
+            "beta": {"snn_mlp": 0.95, "snn_mlp_dfa": 0.95, "snn_cnn": 0.5}.get(
                 args.model, {"hidden": RecurrentSNN.BETA_HIDDEN, "readout": RecurrentSNN.BETA_OUT}),
             "threshold": 1.0,
             "reset_mechanism": "subtract" if args.model != "rsnn_bptt" else
@@ -542,14 +599,19 @@ def run_training(args):
             "input": "static image as input current at every step" if args.model != "rsnn_bptt"
             else "row t of the image (28 pixels) at step t, through Linear(28,128)",
             "loss": {"snn_mlp": "sum over 25 steps of cross_entropy(output membrane[t], y)",
+                     "snn_mlp_dfa": "sum over 25 steps of cross_entropy(output membrane[t], y)",
                      "snn_cnn": "snntorch.functional.mse_count_loss(correct_rate=0.8, incorrect_rate=0.2)",
                      "rsnn_bptt": "cross_entropy(sum over 28 steps of readout membrane, y)"
                      if args.rsnn_readout == "sum" else
                      "cross_entropy(readout membrane at the last (28th) step, y)"}[args.model],
             "prediction": "argmax of output spike count" if args.model != "rsnn_bptt"
             else f"argmax of the readout membrane ({args.rsnn_readout} over time)",
-            "input_layer_hoisted": (not args.tutorial_loop) and args.model in ("snn_mlp", "snn_cnn"),
+            "input_layer_hoisted": (not args.tutorial_loop) and args.model in ("snn_mlp", "snn_mlp_dfa", "snn_cnn"),
         }
+        if args.model == "snn_mlp_dfa":
+            rec["credit_assignment"] = ("direct feedback alignment: the output error e[t] (gradient at the output "
+                                        "Leaky's input current) reaches the hidden spikes as e[t] B, B (10 x 800) "
+                                        "fixed uniform +-1/sqrt(10); DirectFeedbackLinear in this script")
     t_start = time.perf_counter()
     for ep in range(epochs):
         order = torch.randperm(xtr.shape[0], generator=gen)
@@ -612,7 +674,7 @@ def run_timing(args):
             "n_train": int(xtr.shape[0]),
             "threads": torch.get_num_threads(),
             "batch_size": batch,
-            "num_steps": {"snn_mlp": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
+            "num_steps": {"snn_mlp": NUM_STEPS, "snn_mlp_dfa": NUM_STEPS, "snn_cnn": NUM_STEPS, "rsnn_bptt": 28,
                           "snn_cnn_wide": SpikingCNNWide.STEPS}.get(model),
             "batches_timed": nb,
             "s_per_batch": per_batch,
@@ -713,6 +775,25 @@ def check_equations(args):
                              and case["max_rel_diff_grads"] < 1e-5)
             ok &= case["match"]
             report["cases"].append(case)
+    # DirectFeedbackLinear: the forward and the weight gradients of nn.Linear, the input gradient e B.
+    torch.manual_seed(1)
+    layer = nn.Linear(800, 10)
+    feedback = torch.empty(10, 800).uniform_(-0.3, 0.3)
+    spikes = (torch.rand(16, 800) < 0.2).float().requires_grad_()
+    probe = torch.randn(16, 10)
+    out_ref = layer(spikes)
+    g_ref = torch.autograd.grad((out_ref * probe).sum(), [layer.weight, layer.bias])
+    out_dfa = DirectFeedbackLinear.apply(spikes, layer.weight, layer.bias, feedback)
+    g_x, g_w, g_b = torch.autograd.grad((out_dfa * probe).sum(), [spikes, layer.weight, layer.bias])
+    case = {
+        "function": "DirectFeedbackLinear",
+        "max_abs_diff_forward": (out_ref - out_dfa).abs().max().item(),
+        "max_abs_diff_weight_grads": max((a - c).abs().max().item() for a, c in zip(g_ref, (g_w, g_b))),
+        "max_abs_diff_input_grad_vs_eB": (g_x - probe @ feedback).abs().max().item(),
+    }
+    case["match"] = max(v for k, v in case.items() if k.startswith("max")) < 1e-5
+    ok &= case["match"]
+    report["cases"].append(case)
     report["all_match"] = ok
     print(json.dumps(report, indent=1))
     if not ok:
@@ -721,7 +802,7 @@ def check_equations(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", help="mlp|cnn|snn_mlp|snn_cnn|rsnn_bptt (comma list in --time-only)")
+    p.add_argument("--model", help="mlp|cnn|snn_mlp|snn_mlp_dfa|snn_cnn|snn_cnn_wide|rsnn_bptt (comma list in --time-only)")
     p.add_argument("--dataset", default="fashion", choices=["fashion", "mnist-10k"])
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch", type=int, default=None)
