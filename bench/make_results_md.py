@@ -60,6 +60,16 @@ def render(doc, json_path):
     if doc.get("started_utc") and not doc.get("finished_utc"):
         L.append("  **(the run did not finish: the tables hold only the configurations completed "
                  "before it stopped)**")
+    foreign = [(r["foreign_cpu_s"], r) for r in results if r.get("foreign_cpu_s") is not None]
+    if foreign:
+        worst, wr = max(foreign, key=lambda x: x[0])
+        L.append(f"* Quiet machine check: the other processes used at most {worst:.1f} CPU s during one "
+                 f"configuration ({wr['tool']} {wr['model']} N={wr['N']} T={wr['T']:g} {wr['precision']} "
+                 f"{wr['threads']} thread(s), {wr.get('total_s', 0):.0f} s wall)")
+    repeated = [r for r in results if r.get("run_s_all")]
+    if repeated:
+        L.append(f"* {len(repeated)} configurations shorter than the repeat threshold ran "
+                 f"{max(len(r['run_s_all']) for r in repeated)} times each; the tables hold the fastest run")
     if not env:
         L.append("* Machine, tool versions, cognitron commit: not recorded in the JSON "
                  "(written by an older bench_vs_brian2.py)")

@@ -562,9 +562,9 @@ fn update_flagging_crossings<R: Real>(
 }
 
 /// `update_flagging_crossings` for conductance-based synapses: `small`
-/// returns the new v and the step's z = dt g / C, valid while z <=
-/// `R::PHI1_MAX`; a block where some z is larger (or NaN) is redone from its
-/// old values with `general`.
+/// returns the new v and the step's z = dt g / C, valid while |z| <=
+/// `R::PHI1_MAX`; a block where some |z| is larger (or NaN) is redone from
+/// its old values with `general`.
 #[allow(clippy::neg_cmp_op_on_partial_ord)]
 #[inline(always)]
 fn update_conductance_flagging_crossings<R: Real>(
@@ -593,7 +593,8 @@ fn update_conductance_flagging_crossings<R: Real>(
             let (updated, z) = small(*x, gej, gij);
             *x = updated;
             any |= !(updated < v_th);
-            out_of_range |= !(z <= R::PHI1_MAX);
+            // Two-sided: negative weights can make a conductance negative.
+            out_of_range |= !(z <= R::PHI1_MAX && R::ZERO - z <= R::PHI1_MAX);
         }
         if out_of_range {
             any = false;
