@@ -516,10 +516,11 @@ impl Network {
                 debug_assert!(i > start, "a block never starts between a convolution and its pooling");
                 continue;
             }
+            // The input's gradient only matters to parameters below.
+            let want_input = self.layers[start..i].iter().any(|l| !l.params().is_empty());
             if self.fused[i] {
                 let started = std::time::Instant::now();
                 let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
-                let want_input = i > start;
                 if want_input {
                     grads_lower[i].resize(self.activations[i].len(), 0.0);
                 }
@@ -533,7 +534,6 @@ impl Network {
             }
             let (grads_lower, grads_upper) = self.grads.split_at_mut(i + 1);
             let grad_output = &grads_upper[0];
-            let want_input = i > start;
             let (input, grad_input) = (&self.activations[i], &mut grads_lower[i]);
             if want_input {
                 grad_input.resize(input.len(), 0.0);
