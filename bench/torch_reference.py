@@ -284,10 +284,13 @@ class SpikingMLP(nn.Module):
         for _ in range(NUM_STEPS):
             c1 = self.fc1(x) if self.tutorial_loop else cur1
             spk1, mem1 = self.lif1(c1, mem1)
-            spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
+            spk2, mem2 = self.lif2(self.readout(spk1), mem2)
             spk_rec.append(spk2)
             mem_rec.append(mem2)
         return torch.stack(spk_rec), torch.stack(mem_rec)
+
+    def readout(self, spk1):
+        return self.fc2(spk1)
 
     def loss(self, out, y):
         _, mem_rec = out
@@ -332,20 +335,8 @@ class SpikingMLPDFA(SpikingMLP):
         bound = 1.0 / 10 ** 0.5
         self.register_buffer("feedback", torch.empty(10, 800).uniform_(-bound, bound))
 
-    def forward(self, x):
-        x = x.flatten(1)
-        mem1 = self.lif1.reset_mem()
-        mem2 = self.lif2.reset_mem()
-        cur1 = None if self.tutorial_loop else self.fc1(x)
-        spk_rec, mem_rec = [], []
-        for _ in range(NUM_STEPS):
-            c1 = self.fc1(x) if self.tutorial_loop else cur1
-            spk1, mem1 = self.lif1(c1, mem1)
-            c2 = DirectFeedbackLinear.apply(spk1, self.fc2.weight, self.fc2.bias, self.feedback)
-            spk2, mem2 = self.lif2(c2, mem2)
-            spk_rec.append(spk2)
-            mem_rec.append(mem2)
-        return torch.stack(spk_rec), torch.stack(mem_rec)
+    def readout(self, spk1):
+        return DirectFeedbackLinear.apply(spk1, self.fc2.weight, self.fc2.bias, self.feedback)
 
 
 class SpikingCNN(nn.Module):

@@ -303,33 +303,13 @@ pub const PHI1_MAX: f64 = 1.0;
 /// and the exponential's range reduction.
 #[inline(always)]
 pub fn phi1_small(z: f64) -> f64 {
-    // 1 / (k + 1)!
-    const C: [f64; 18] = [
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-        1.0 / 87_178_291_200.0,
-        1.0 / 1_307_674_368_000.0,
-        1.0 / 20_922_789_888_000.0,
-        1.0 / 355_687_428_096_000.0,
-        1.0 / 6_402_373_705_728_000.0,
-    ];
+    let c = &PHI1_COEFFICIENTS;
     let y = -z;
     let y2 = y * y;
     let y4 = y2 * y2;
     let y8 = y4 * y4;
     let y16 = y8 * y8;
-    let pair = |k: usize| C[k + 1].mul_add(y, C[k]);
+    let pair = |k: usize| c[k + 1].mul_add(y, c[k]);
     let quad = |k: usize| pair(k + 2).mul_add(y2, pair(k));
     let octet = |k: usize| quad(k + 4).mul_add(y4, quad(k));
     let low = octet(8).mul_add(y8, octet(0));
@@ -339,27 +319,41 @@ pub fn phi1_small(z: f64) -> f64 {
 /// `phi1_small` in single precision: degree 9.
 #[inline(always)]
 pub fn phi1_small_f32(z: f32) -> f32 {
-    const C: [f32; 10] = [
-        1.0,
-        1.0 / 2.0,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-    ];
+    let c = &PHI1_COEFFICIENTS_F32;
     let y = -z;
     let y2 = y * y;
     let y4 = y2 * y2;
     let y8 = y4 * y4;
-    let pair = |k: usize| C[k + 1].mul_add(y, C[k]);
+    let pair = |k: usize| c[k + 1].mul_add(y, c[k]);
     let quad = |k: usize| pair(k + 2).mul_add(y2, pair(k));
     let low = quad(4).mul_add(y4, quad(0));
     pair(8).mul_add(y8, low)
 }
+
+/// phi1's Taylor coefficients 1 / (k + 1)!, k = 0..=17 (exact factorials:
+/// 18! < 2^53).
+const PHI1_COEFFICIENTS: [f64; 18] = {
+    let mut c = [0.0; 18];
+    let mut factorial = 1.0;
+    let mut k = 0;
+    while k < 18 {
+        factorial *= (k + 1) as f64;
+        c[k] = 1.0 / factorial;
+        k += 1;
+    }
+    c
+};
+
+/// The first ten, rounded to f32 (the same values as dividing in f32).
+const PHI1_COEFFICIENTS_F32: [f32; 10] = {
+    let mut c = [0.0; 10];
+    let mut k = 0;
+    while k < 10 {
+        c[k] = PHI1_COEFFICIENTS[k] as f32;
+        k += 1;
+    }
+    c
+};
 
 #[cfg(test)]
 mod tests {
